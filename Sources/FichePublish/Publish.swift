@@ -1,0 +1,2 @@
+// Publishing to PostgreSQL (to come).
+import FicheLake
