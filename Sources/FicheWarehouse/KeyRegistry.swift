@@ -1,0 +1,232 @@
+// Stable surrogate keys. Every patient, facility and encounter (by UUID) and every procedure
+// and diagnosis (by code) that a build has ever seen keeps the key it was first given; the
+// registry only ever grows. New entities get max+1, max+2, … in a deterministic order: UUID
+// entities in the order they first appear in the input (the lake's row order, fixed for a
+// given lake), codes sorted by their bytes. So the same lake always gives the same keys.
+
+import FicheLake
+
+public struct KeyRegistry: Sendable {
+    /// UUID → key.
+    public struct IdKeys: Sendable {
+        public internal(set) var ids: [UUID16] = []
+        public internal(set) var keys: [Int64] = []
+        /// Entries loaded from (or already saved to) the lake; the rest are new.
+        public internal(set) var storedCount = 0
+        public internal(set) var maxKey: Int64 = 0
+
+        public init() {}
+
+        public init(ids: [UUID16], keys: [Int64]) {
+            precondition(ids.count == keys.count, "registry ids and keys differ in length")
+            self.ids = ids
+            self.keys = keys
+            storedCount = ids.count
+            maxKey = keys.max() ?? 0
+        }
+
+        public var newCount: Int { ids.count - storedCount }
+        mutating func markStored() { storedCount = ids.count }
+    }
+
+    /// Code → key.
+    public struct CodeKeys: Sendable {
+        public internal(set) var codes = StringArray()
+        public internal(set) var keys: [Int64] = []
+        public internal(set) var storedCount = 0
+        public internal(set) var maxKey: Int64 = 0
+
+        public init() {}
+
+        public init(codes: StringArray, keys: [Int64]) {
+            precondition(codes.count == keys.count, "registry codes and keys differ in length")
+            self.codes = codes
+            self.keys = keys
+            storedCount = codes.count
+            maxKey = keys.max() ?? 0
+        }
+
+        public var newCount: Int { codes.count - storedCount }
+        mutating func markStored() { storedCount = codes.count }
+    }
+
+    public var patients = IdKeys()
+    public var facilities = IdKeys()
+    public var encounters = IdKeys()
+    public var procedures = CodeKeys()
+    public var diagnoses = CodeKeys()
+
+    public init() {}
+
+    /// Entries added since the registry was loaded or saved.
+    public var newCount: Int {
+        patients.newCount + facilities.newCount + encounters.newCount + procedures.newCount + diagnoses.newCount
+    }
+
+    mutating func markStored() {
+        patients.markStored()
+        facilities.markStored()
+        encounters.markStored()
+        procedures.markStored()
+        diagnoses.markStored()
+    }
+}
+
+/// The keys of one batch of UUIDs. The map holds every registry id (value = registry
+/// position) and every id of the input (value = registry count + first input row).
+struct IdAssignment: @unchecked Sendable {
+    let map: UUIDIndexMap
+    let registryCount: Int32
+    /// Per registry position, the first input row with that id, or −1.
+    let rowOfRegistry: [Int32]
+    /// Per input row, the first input row with the same id (itself unless a duplicate).
+    let canonicalRow: [Int32]
+    /// Per input row, its key.
+    let rowKey: [Int64]
+
+    var duplicateCount: Int {
+        var n = 0
+        for i in canonicalRow.indices where canonicalRow[i] != Int32(i) { n += 1 }
+        return n
+    }
+
+    /// out[i] = the first input row whose id is ids[i], or −1; chunk-parallel.
+    func rows(of ids: [UUID16], into out: inout [Int32]) {
+        out = [Int32](repeating: -1, count: ids.count)
+        ids.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                guard let base = dst.baseAddress else { return }
+                map.findAll(src, result: base)
+            }
+        }
+        let r = registryCount
+        rowOfRegistry.withUnsafeBufferPointer { reg in
+            out.withUnsafeMutableBufferPointer { dst in
+                let regView = SharedBuffer(reg)
+                guard let base = dst.baseAddress else { return }
+                let d = SharedPointer(base)
+                let ranges = Workers.ranges(dst.count)
+                Workers.run(ranges.count) { w in
+                    for i in ranges[w] {
+                        let v = d[i]
+                        if v < 0 { continue }
+                        d[i] = v < r ? regView[Int(v)] : v - r
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension KeyRegistry.IdKeys {
+    /// Keys for every input row; ids new to the registry get the next keys in row order.
+    mutating func assign(_ input: [UUID16]) -> IdAssignment {
+        let r = ids.count
+        let n = input.count
+        let map = UUIDIndexMap(expected: r + n)
+        ids.withUnsafeBufferPointer { map.insertAll($0, base: 0, result: nil) }
+        var found = [Int32](repeating: 0, count: n)
+        input.withUnsafeBufferPointer { src in
+            found.withUnsafeMutableBufferPointer { dst in
+                if let base = dst.baseAddress { map.insertAll(src, base: Int32(r), result: base) }
+            }
+        }
+        var rowOfRegistry = [Int32](repeating: -1, count: r)
+        var canonical = [Int32](repeating: 0, count: n)
+        var rowKey = [Int64](repeating: 0, count: n)
+        var next = maxKey
+        var newRows = [Int32]()
+        let r32 = Int32(r)
+        keys.withUnsafeBufferPointer { regKeys in
+            found.withUnsafeBufferPointer { f in
+                rowOfRegistry.withUnsafeMutableBufferPointer { ror in
+                    canonical.withUnsafeMutableBufferPointer { can in
+                        rowKey.withUnsafeMutableBufferPointer { rk in
+                            for i in 0..<n {
+                                let v = f[i]
+                                if v == r32 + Int32(i) {
+                                    next += 1
+                                    rk[i] = next
+                                    can[i] = Int32(i)
+                                    newRows.append(Int32(i))
+                                } else if v < r32 {
+                                    rk[i] = regKeys[Int(v)]
+                                    if ror[Int(v)] < 0 {
+                                        ror[Int(v)] = Int32(i)
+                                        can[i] = Int32(i)
+                                    } else {
+                                        can[i] = ror[Int(v)]
+                                    }
+                                } else {
+                                    let j = Int(v - r32)
+                                    can[i] = Int32(j)
+                                    rk[i] = rk[j]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if !newRows.isEmpty {
+            ids.append(contentsOf: input.gathered(newRows))
+            keys.append(contentsOf: rowKey.gathered(newRows))
+            maxKey = next
+        }
+        return IdAssignment(map: map, registryCount: r32, rowOfRegistry: rowOfRegistry,
+                            canonicalRow: canonical, rowKey: rowKey)
+    }
+}
+
+extension KeyRegistry.CodeKeys {
+    /// Keys for distinct codes; codes new to the registry get the next keys in byte order.
+    mutating func assign(_ distinct: StringArray) -> [Int64] {
+        var known = CodeIndexMap(expected: codes.count)
+        codes.bytes.withUnsafeBufferPointer { b in
+            for i in 0..<codes.count {
+                let rg = codes.range(i)
+                _ = known.findOrInsert(b, rg.lowerBound, rg.count)
+            }
+        }
+        var out = [Int64](repeating: 0, count: distinct.count)
+        var fresh = [Int]()
+        distinct.bytes.withUnsafeBufferPointer { b in
+            for i in 0..<distinct.count {
+                let rg = distinct.range(i)
+                let v = known.find(b, rg.lowerBound, rg.count)
+                if v >= 0 { out[i] = keys[Int(v)] } else { fresh.append(i) }
+            }
+        }
+        fresh.sort { distinct.bytes[distinct.range($0)].lexicographicallyPrecedes(distinct.bytes[distinct.range($1)]) }
+        for i in fresh {
+            maxKey += 1
+            out[i] = maxKey
+            codes.append(distinct.bytes[distinct.range(i)])
+            keys.append(maxKey)
+        }
+        return out
+    }
+}
+
+/// Live rows in ascending key order. Keys are distinct per canonical row, so a counting
+/// placement by key (or nothing, when the rows already ascend) sorts them in linear time.
+func rowsInKeyOrder(keys: [Int64], live: [Bool], maxKey: Int64) -> [Int32] {
+    var rows = [Int32]()
+    rows.reserveCapacity(keys.count)
+    var ascending = true
+    var last: Int64 = .min
+    for i in 0..<keys.count where live[i] {
+        rows.append(Int32(i))
+        if keys[i] <= last { ascending = false }
+        last = keys[i]
+    }
+    if ascending { return rows }
+    var slot = [Int32](repeating: -1, count: Int(maxKey) + 1)
+    for r in rows { slot[Int(keys[Int(r)])] = r }
+    var k = 0
+    for s in slot where s >= 0 {
+        rows[k] = s
+        k += 1
+    }
+    return rows
+}
