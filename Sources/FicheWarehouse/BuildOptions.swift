@@ -20,6 +20,8 @@ public struct BuildOptions: Sendable {
 public struct BuildReport: Sendable {
     public var asOf: Int32?
     public var inputRows = 0
+    /// Bytes of the input's column buffers (what the build decodes and reads).
+    public var inputBytes = 0
     public var duplicateFacilities = 0
     public var duplicatePatients = 0
     public var duplicateEncounters = 0

@@ -45,6 +45,8 @@ struct WarehouseBuilder {
     mutating func build(_ input: ClinicalInput, registry: inout KeyRegistry) throws -> WarehouseTables {
         clock = DispatchTime.now().uptimeNanoseconds
         report.inputRows = input.rowCount
+        report.inputBytes = [input.facilities, input.patients, input.encounters, input.procedures,
+                             input.diagnosisCodes, input.diagnoses, input.reports].reduce(0) { $0 + $1.bufferBytes }
 
         // ---- Stage 1: key mapping ----
         let facilities = try mapFacilities(input.facilities, &registry.facilities)

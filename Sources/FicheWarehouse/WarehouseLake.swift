@@ -1,0 +1,185 @@
+// The build against a lake: read only the needed columns of the clinical tables (both cores,
+// one table per worker), keep the key registry in `_keys_*` tables (append-only), and write
+// the warehouse back as lake tables in one transaction.
+
+import Dispatch
+import FicheLake
+import FicheSources
+
+/// The lake tables that hold the key registry.
+public enum KeyRegistryTables {
+    public static let patients = "_keys_patient"
+    public static let facilities = "_keys_facility"
+    public static let encounters = "_keys_encounter"
+    public static let procedures = "_keys_procedure"
+    public static let diagnoses = "_keys_diagnosis"
+
+    static func idSchema(_ id: String, _ key: String) -> Schema {
+        Schema([Field(id, .uuid, nullable: false), Field(key, .int64, nullable: false)])
+    }
+    static func codeSchema(_ code: String, _ key: String) -> Schema {
+        Schema([Field(code, .string, nullable: false), Field(key, .int64, nullable: false)])
+    }
+    static let patientSchema = idSchema("patient_id", "patient_key")
+    static let facilitySchema = idSchema("facility_id", "facility_key")
+    static let encounterSchema = idSchema("encounter_id", "encounter_key")
+    static let procedureSchema = codeSchema("procedure_code", "procedure_key")
+    static let diagnosisSchema = codeSchema("diagnosis_code", "diagnosis_key")
+}
+
+/// Reads the key registry from the lake (empty where a table was never written).
+public func loadKeyRegistry(lake: Lake) throws -> KeyRegistry {
+    func read(_ table: String, _ schema: Schema) throws -> Batch? {
+        let snap = try lake.table(table).snapshot()
+        guard snap.schema != nil else { return nil }
+        return try snap.readAll(columns: schema.names)
+    }
+    func ids(_ table: String, _ schema: Schema) throws -> KeyRegistry.IdKeys {
+        guard let b = try read(table, schema) else { return KeyRegistry.IdKeys() }
+        let r = ColumnReader(table: table, batch: b)
+        let keys = try r.column(schema.fields[1].name, of: .int64)
+        guard case .int64(let k) = keys.values else { return KeyRegistry.IdKeys() }
+        return KeyRegistry.IdKeys(ids: try r.uuids(schema.fields[0].name), keys: k)
+    }
+    func codes(_ table: String, _ schema: Schema) throws -> KeyRegistry.CodeKeys {
+        guard let b = try read(table, schema) else { return KeyRegistry.CodeKeys() }
+        let r = ColumnReader(table: table, batch: b)
+        let keys = try r.column(schema.fields[1].name, of: .int64)
+        guard case .int64(let k) = keys.values else { return KeyRegistry.CodeKeys() }
+        return KeyRegistry.CodeKeys(codes: try r.stringValues(schema.fields[0].name), keys: k)
+    }
+    var registry = KeyRegistry()
+    registry.patients = try ids(KeyRegistryTables.patients, KeyRegistryTables.patientSchema)
+    registry.facilities = try ids(KeyRegistryTables.facilities, KeyRegistryTables.facilitySchema)
+    registry.encounters = try ids(KeyRegistryTables.encounters, KeyRegistryTables.encounterSchema)
+    registry.procedures = try codes(KeyRegistryTables.procedures, KeyRegistryTables.procedureSchema)
+    registry.diagnoses = try codes(KeyRegistryTables.diagnoses, KeyRegistryTables.diagnosisSchema)
+    return registry
+}
+
+/// Appends the registry's new entries to the lake in one transaction (nothing if none).
+public func saveKeyRegistry(_ registry: inout KeyRegistry, to lake: Lake) throws {
+    guard registry.newCount > 0 else { return }
+    let txn = LakeTransaction(lake: lake, source: "warehouse", operation: "keys")
+    func ids(_ k: KeyRegistry.IdKeys, _ table: String, _ schema: Schema) throws {
+        guard k.newCount > 0 else { return }
+        let new = k.storedCount..<k.ids.count
+        try txn.append(Batch(schema: schema, columns: [Column(.uuid(Array(k.ids[new]))), Column(.int64(Array(k.keys[new])))]), to: table)
+    }
+    func codes(_ k: KeyRegistry.CodeKeys, _ table: String, _ schema: Schema) throws {
+        guard k.newCount > 0 else { return }
+        var s = StringArray()
+        for i in k.storedCount..<k.codes.count { s.append(k.codes.bytes[k.codes.range(i)]) }
+        try txn.append(Batch(schema: schema, columns: [Column(.string(s)), Column(.int64(Array(k.keys[k.storedCount...])))]), to: table)
+    }
+    try ids(registry.patients, KeyRegistryTables.patients, KeyRegistryTables.patientSchema)
+    try ids(registry.facilities, KeyRegistryTables.facilities, KeyRegistryTables.facilitySchema)
+    try ids(registry.encounters, KeyRegistryTables.encounters, KeyRegistryTables.encounterSchema)
+    try codes(registry.procedures, KeyRegistryTables.procedures, KeyRegistryTables.procedureSchema)
+    try codes(registry.diagnoses, KeyRegistryTables.diagnoses, KeyRegistryTables.diagnosisSchema)
+    try txn.commit()
+    registry.markStored()
+}
+
+/// Reads the projected clinical tables, two at a time. With a date range, encounter chunks
+/// whose encounter_date min/max lies outside it are skipped.
+public func readClinicalInput(lake: Lake, dateRange: ClosedRange<Int32>? = nil) throws -> ClinicalInput {
+    let wanted = ClinicalInput.columns
+    final class Slots: @unchecked Sendable {
+        var batches: [Batch?]
+        var errors: [(any Error)?]
+        init(_ n: Int) {
+            batches = Array(repeating: nil, count: n)
+            errors = Array(repeating: nil, count: n)
+        }
+    }
+    let slots = Slots(wanted.count)
+    // Biggest tables first so the two workers finish together.
+    let order = [3, 2, 5, 6, 1, 0, 4]
+    let next = WorkCounter()
+    Workers.run(min(Workers.count, wanted.count)) { _ in
+        while true {
+            let k = next.increment()
+            if k >= order.count { return }
+            let t = order[k]
+            do {
+                let (name, columns) = wanted[t]
+                let snap = try lake.table(name).snapshot()
+                if snap.schema == nil {
+                    slots.batches[t] = ClinicalInput.emptyBatch(name)
+                } else {
+                    var prune: ChunkPrune?
+                    if name == ClinicalModel.encounters, let r = dateRange {
+                        prune = ChunkPrune(column: "encounter_date", range: Int64(r.lowerBound)...Int64(r.upperBound))
+                    }
+                    slots.batches[t] = try snap.readAll(columns: columns, prune: prune)
+                }
+            } catch {
+                slots.errors[t] = error
+            }
+        }
+    }
+    for e in slots.errors { if let e { throw e } }
+    let b = slots.batches.map { $0 ?? Batch(schema: Schema([]), columns: []) }
+    return ClinicalInput(facilities: b[0], patients: b[1], encounters: b[2], procedures: b[3],
+                         diagnosisCodes: b[4], diagnoses: b[5], reports: b[6])
+}
+
+/// Builds the warehouse from the lake's clinical tables: reads the projected columns, loads the
+/// key registry, builds, and appends any new keys to the registry tables before returning.
+public func buildWarehouse(lake: Lake, options: BuildOptions = BuildOptions()) throws -> WarehouseTables {
+    let start = DispatchTime.now().uptimeNanoseconds
+    let input = try readClinicalInput(lake: lake, dateRange: options.dateRange)
+    var registry = try loadKeyRegistry(lake: lake)
+    let read = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    var tables = try buildWarehouse(input, registry: &registry, options: options)
+    tables.report.stageSeconds.insert(("read and decode", read), at: 0)
+    let saveStart = DispatchTime.now().uptimeNanoseconds
+    try saveKeyRegistry(&registry, to: lake)
+    tables.report.stageSeconds.append(("save keys", Double(DispatchTime.now().uptimeNanoseconds - saveStart) / 1e9))
+    return tables
+}
+
+/// Writes every warehouse table into the lake, replacing its previous contents, in one
+/// transaction: readers see the old warehouse or the new one.
+public func writeWarehouse(_ tables: WarehouseTables, to lake: Lake) throws {
+    let txn = LakeTransaction(lake: lake, source: "warehouse", operation: "build")
+    for (name, batch) in tables.tables {
+        try txn.replaceAll(name)
+        try txn.append(batch, to: name)
+    }
+    try txn.commit()
+}
+
+/// A counter behind a semaphore, for handing out work items to workers.
+final class WorkCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = DispatchSemaphore(value: 1)
+    func increment() -> Int {
+        lock.wait()
+        defer { lock.signal() }
+        let v = value
+        value += 1
+        return v
+    }
+}
+
+extension Batch {
+    /// Bytes of the column buffers (values, string bytes and offsets, validity).
+    public var bufferBytes: Int {
+        columns.reduce(0) { total, c in
+            let v: Int
+            switch c.values {
+            case .bool(let a): v = a.count
+            case .int8(let a): v = a.count
+            case .int16(let a): v = a.count * 2
+            case .int32(let a), .date(let a): v = a.count * 4
+            case .int64(let a), .timestamp(let a): v = a.count * 8
+            case .float64(let a): v = a.count * 8
+            case .uuid(let a): v = a.count * 16
+            case .string(let s): v = s.bytes.count + s.offsets.count * 4
+            }
+            return total + v + (c.validity?.bytes.count ?? 0)
+        }
+    }
+}
