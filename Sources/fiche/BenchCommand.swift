@@ -1,0 +1,123 @@
+import ArgumentParser
+import FicheLake
+import FicheSources
+import FicheWarehouse
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time the warehouse build stage by stage on a lake of N encounters.",
+        discussion: """
+            Times each stage of `fiche build` separately — read and decode (projected columns of \
+            the clinical tables, plus the key registry), key mapping, fact and bridges, \
+            aggregates — over --runs runs after one discarded warm-up, and prints the median \
+            seconds, input rows per second and input bytes per second of each stage, and the \
+            process's peak memory (maximum resident set size). Nothing is written to the lake.
+
+            The lake is --lake if given, else bench-out/lake-<N>; it must hold the clinical \
+            tables, e.g. from `fiche generate --lake bench-out/lake-1000000 --patients 185000` \
+            (the generator gives about 5.4 encounters per patient).
+
+            Examples:
+              fiche bench --lake bench-out/lake-27k
+              fiche bench --encounters 10000000 --runs 3 --json
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Lake directory (default: bench-out/lake-<encounters>).", valueName: "dir"))
+    var lake: String?
+
+    @Option(name: .long, help: "Encounters the benchmark lake holds (names the default lake).")
+    var encounters = 1_000_000
+
+    @Option(name: .long, help: "Timed runs after the warm-up (the median is reported).")
+    var runs = 5
+
+    @Flag(name: .long, help: "Print the results as JSON on stdout.")
+    var json = false
+
+    func run() throws {
+        guard runs >= 1, encounters >= 1 else {
+            FileHandle.standardError.write(Data("fiche bench: --runs and --encounters must be at least 1\n\(Self.helpMessage())\n".utf8))
+            throw ExitCode(2)
+        }
+        let root = lake ?? "bench-out/lake-\(encounters)"
+        do {
+            let lake = try Lake(root: root, create: false)
+            let rows = try lake.table("encounters").snapshot().rowCount
+            guard rows > 0 else {
+                throw WarehouseError("no encounters in \(root); generate them first, e.g. "
+                                     + "`fiche generate --lake \(root) --patients \(max(1, encounters * 10 / 54))`")
+            }
+            let tty = isatty(2) == 1
+            var samples: [[String: Double]] = []
+            var last: WarehouseTables?
+            var inputRows = 0, inputBytes = 0
+            for run in 0...runs {
+                if tty { FileHandle.standardError.write(Data("\(run == 0 ? "warm-up" : "run \(run)/\(runs)") …\r".utf8)) }
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let input = try readClinicalInput(lake: lake)
+                var registry = try loadKeyRegistry(lake: lake)
+                let read = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                let tables = try buildWarehouse(input, registry: &registry)
+                var sample = ["read and decode": read]
+                for (stage, s) in tables.report.stageSeconds { sample[stage] = s }
+                sample["total"] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                inputRows = tables.report.inputRows
+                inputBytes = tables.report.inputBytes
+                if run > 0 { samples.append(sample) }
+                last = tables
+            }
+            if tty { FileHandle.standardError.write(Data("\u{1B}[2K".utf8)) }
+            let stages = ["read and decode", "key mapping", "fact and bridges", "aggregates", "total"]
+            let medians = stages.map { stage in (stage, median(samples.map { $0[stage] ?? 0 })) }
+            let outputRows = last?.rowCount ?? 0
+            let peak = peakResidentBytes()
+            if json {
+                let object: [String: Any] = [
+                    "lake": root, "encounters": rows, "runs": runs, "input_rows": inputRows, "input_bytes": inputBytes,
+                    "output_rows": outputRows, "peak_rss_bytes": peak, "cores": ProcessInfo.processInfo.activeProcessorCount,
+                    "stages": medians.map { ["stage": $0.0, "median_seconds": $0.1,
+                                             "rows_per_second": Double(inputRows) / max($0.1, 1e-9),
+                                             "bytes_per_second": Double(inputBytes) / max($0.1, 1e-9)] as [String: Any] },
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                print("fiche bench: \(root): \(rows) encounters, \(inputRows) input rows (\(mib(inputBytes)) MiB decoded), "
+                      + "\(outputRows) warehouse rows; median of \(runs) run(s) after a warm-up")
+                print("  " + "stage".padding(toLength: 18, withPad: " ", startingAt: 0) + "seconds".leftPadded(10)
+                      + "M rows/s".leftPadded(12) + "MiB/s".leftPadded(10))
+                for (stage, s) in medians {
+                    print("  " + stage.padding(toLength: 18, withPad: " ", startingAt: 0)
+                          + String(format: "%10.3f%12.2f%10.0f", s, Double(inputRows) / max(s, 1e-9) / 1e6,
+                                   Double(inputBytes) / max(s, 1e-9) / 1_048_576))
+                }
+                print("  peak memory (max RSS): \(mib(peak)) MiB")
+            }
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data("fiche bench: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+func median(_ v: [Double]) -> Double {
+    let s = v.sorted()
+    guard !s.isEmpty else { return 0 }
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+func mib(_ bytes: Int) -> String { String(format: "%.1f", Double(bytes) / 1_048_576) }
+
+/// The process's peak resident set size in bytes (getrusage; Linux reports KiB).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
+    return Int(usage.ru_maxrss) * 1024
+}

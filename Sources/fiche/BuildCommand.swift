@@ -1,0 +1,159 @@
+import ArgumentParser
+import FicheLake
+import FicheWarehouse
+import Foundation
+
+struct BuildCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "build",
+        abstract: "Build the star-schema warehouse from the lake's clinical tables.",
+        discussion: """
+            Reads only the columns the warehouse needs from the clinical tables (facilities, \
+            patients, encounters, procedures, diagnosis_codes, diagnoses, reports — every source \
+            alike), builds dim_*, fact_encounters, the two bridges and the three mv_* aggregates \
+            in memory, and writes them back into the lake as tables in one transaction, so \
+            `fiche dump dim_patient` shows them and `fiche publish` loads them.
+
+            Surrogate keys are stable: the lake keeps a key registry (tables _keys_*), so every \
+            patient, facility, encounter, procedure and diagnosis keeps its key across rebuilds \
+            and backfills, and the same lake always gives the same tables.
+
+            Ages and age groups are taken at --as-of (default: the latest encounter date).
+
+            Examples:
+              fiche build
+              fiche build --lake /data/lake --as-of 2024-12-31 --json
+              fiche build --from 2016-01-01 --to 2016-12-31   # only that year's encounters
+            """)
+
+    @Option(name: .long, help: ArgumentHelp("Lake directory (default: $FICHE_LAKE or ./lake).", valueName: "dir"))
+    var lake: String?
+
+    @Option(name: .customLong("as-of"), help: ArgumentHelp("Date ages are taken at.", valueName: "YYYY-MM-DD"))
+    var asOf: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only encounters on or after this date.", valueName: "YYYY-MM-DD"))
+    var from: String?
+
+    @Option(name: .long, help: ArgumentHelp("Only encounters on or before this date.", valueName: "YYYY-MM-DD"))
+    var to: String?
+
+    @Flag(name: .customLong("no-write"), help: "Build and report, but do not write the tables into the lake.")
+    var noWrite = false
+
+    @Flag(name: .long, help: "Print a JSON summary on stdout.")
+    var json = false
+
+    func run() throws {
+        var options = BuildOptions()
+        do {
+            options.asOf = try asOf.map { try CalendarDate.parse($0, option: "--as-of") }
+            let lo = try from.map { try CalendarDate.parse($0, option: "--from") }
+            let hi = try to.map { try CalendarDate.parse($0, option: "--to") }
+            if lo != nil || hi != nil {
+                let l = lo ?? CivilCalendar.supportedDays.lowerBound, h = hi ?? CivilCalendar.supportedDays.upperBound
+                guard l <= h else { throw CalendarDate.UsageError(message: "--from is after --to") }
+                options.dateRange = l...h
+            }
+        } catch let e as CalendarDate.UsageError {
+            FileHandle.standardError.write(Data("fiche build: \(e.message)\n\(Self.helpMessage())\n".utf8))
+            throw ExitCode(2)
+        }
+        let root = lake ?? Lake.defaultRoot()
+        do {
+            let lake = try Lake(root: root, create: false)
+            if isatty(2) == 1 { FileHandle.standardError.write(Data("building the warehouse from \(root) …\n".utf8)) }
+            let tables = try buildWarehouse(lake: lake, options: options)
+            var writeSeconds = 0.0
+            if !noWrite {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try writeWarehouse(tables, to: lake)
+                writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            }
+            let summary = BuildSummary(lake: root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
+            print(json ? summary.json : summary.text)
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data("fiche build: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// YYYY-MM-DD ↔ days since 1970.
+enum CalendarDate {
+    struct UsageError: Error { var message: String }
+
+    static func parse(_ text: String, option: String) throws -> Int32 {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
+              (1...9999).contains(y), (1...12).contains(m), d >= 1
+        else { throw UsageError(message: "\(option) wants a date as YYYY-MM-DD, got `\(text)`") }
+        let lengths = [31, CivilCalendar.isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard d <= lengths[m - 1] else { throw UsageError(message: "\(option): \(text) is not a calendar date") }
+        return CivilCalendar.days(year: y, month: m, day: d)
+    }
+
+    static func format(_ days: Int32) -> String {
+        let c = CivilCalendar.civil(days)
+        func pad(_ v: Int32, _ w: Int) -> String { String(repeating: "0", count: max(0, w - String(v).count)) + String(v) }
+        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))"
+    }
+}
+
+/// What `fiche build` prints.
+struct BuildSummary {
+    var lake: String
+    var tables: WarehouseTables
+    var written: Bool
+    var writeSeconds: Double
+
+    var counts: [(String, Int)] {
+        let r = tables.report
+        return [("input rows", r.inputRows), ("duplicate facilities", r.duplicateFacilities),
+                ("duplicate patients", r.duplicatePatients), ("duplicate encounters", r.duplicateEncounters),
+                ("encounters outside the date range", r.encountersOutsideRange),
+                ("encounters without a known patient", r.encountersWithoutPatient),
+                ("encounters without a known facility", r.encountersWithoutFacility),
+                ("procedures without a fact encounter", r.proceduresWithoutEncounter),
+                ("diagnoses without a fact encounter", r.diagnosesWithoutEncounter),
+                ("diagnoses with an unknown code", r.diagnosesWithUnknownCode),
+                ("reports without a fact encounter", r.reportsWithoutEncounter)]
+    }
+
+    var text: String {
+        var out = "warehouse built from \(lake)"
+        if let a = tables.report.asOf { out += ", ages as of \(CalendarDate.format(a))" }
+        out += written ? ", written to the lake\n" : " (not written)\n"
+        let width = tables.tables.map(\.name.count).max() ?? 0
+        for (name, batch) in tables.tables {
+            out += "  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                + String(batch.rowCount).leftPadded(12) + " rows\n"
+        }
+        for (label, n) in counts where n > 0 || label == "input rows" { out += "  \(label): \(n)\n" }
+        var stages = tables.report.stageSeconds.map { "\($0.stage) \(String(format: "%.3f", $0.seconds)) s" }
+        if written { stages.append("write \(String(format: "%.3f", writeSeconds)) s") }
+        out += "  time: " + stages.joined(separator: ", ")
+        return out
+    }
+
+    var json: String {
+        var object: [String: Any] = [
+            "lake": lake,
+            "written": written,
+            "tables": tables.tables.map { ["name": $0.name, "rows": $0.batch.rowCount] as [String: Any] },
+            "stages": tables.report.stageSeconds.map { ["stage": $0.stage, "seconds": $0.seconds] as [String: Any] }
+                + (written ? [["stage": "write", "seconds": writeSeconds]] : []),
+            "counts": Dictionary(uniqueKeysWithValues: counts.map { ($0.0.replacingOccurrences(of: " ", with: "_"), $0.1) }),
+        ]
+        if let a = tables.report.asOf { object["as_of"] = CalendarDate.format(a) }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String { String(repeating: " ", count: max(0, width - count)) + self }
+}
