@@ -39,6 +39,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the results as JSON on stdout.")
     var json = false
 
+    @Option(name: .customLong("export-csv"), help: ArgumentHelp(
+        "Instead of timing, write the columns the build reads as one CSV per clinical table into this folder (for scripts/bench-peers).",
+        valueName: "dir"))
+    var exportCSV: String?
+
     func run() throws {
         guard runs >= 1, encounters >= 1 else {
             FileHandle.standardError.write(Data("fiche bench: --runs and --encounters must be at least 1\n\(Self.helpMessage())\n".utf8))
@@ -51,6 +56,17 @@ struct BenchCommand: ParsableCommand {
             guard rows > 0 else {
                 throw WarehouseError("no encounters in \(root); generate them first, e.g. "
                                      + "`fiche generate --lake \(root) --patients \(max(1, encounters * 10 / 54))`")
+            }
+            if let dir = exportCSV {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                let input = try readClinicalInput(lake: lake)
+                for (name, batch) in [("facilities", input.facilities), ("patients", input.patients), ("encounters", input.encounters),
+                                      ("procedures", input.procedures), ("diagnosis_codes", input.diagnosisCodes),
+                                      ("diagnoses", input.diagnoses), ("reports", input.reports)] {
+                    try CSVExport.write(batch, to: dir + "/" + name + ".csv")
+                }
+                print("wrote the clinical tables' build columns as CSV into \(dir)")
+                return
             }
             let tty = isatty(2) == 1
             var samples: [[String: Double]] = []
@@ -79,7 +95,8 @@ struct BenchCommand: ParsableCommand {
             if json {
                 let object: [String: Any] = [
                     "lake": root, "encounters": rows, "runs": runs, "input_rows": inputRows, "input_bytes": inputBytes,
-                    "output_rows": outputRows, "peak_rss_bytes": peak, "cores": ProcessInfo.processInfo.activeProcessorCount,
+                    "output_rows": outputRows, "peak_rss_bytes": peak,
+                    "tables": Dictionary(uniqueKeysWithValues: (last?.tables ?? []).map { ($0.name, $0.batch.rowCount) }), "cores": ProcessInfo.processInfo.activeProcessorCount,
                     "stages": medians.map { ["stage": $0.0, "median_seconds": $0.1,
                                              "rows_per_second": Double(inputRows) / max($0.1, 1e-9),
                                              "bytes_per_second": Double(inputBytes) / max($0.1, 1e-9)] as [String: Any] },
