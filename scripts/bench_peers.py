@@ -37,7 +37,37 @@ def to_parquet(data):
         header = open(src).readline().strip().split(",")
         opts = pcsv.ConvertOptions(column_types={c: types.get(c, pa.string()) for c in header},
                                    strings_can_be_null=True)
-        pq.write_table(pcsv.read_csv(src, convert_options=opts), dst)
+        table = pcsv.read_csv(src, convert_options=opts)
+        for i, name in enumerate(table.column_names):
+            if name in UUID_COLUMNS:
+                table = table.set_column(i, name, uuid_column(table.column(name)))
+        pq.write_table(table, dst)
+
+
+UUID_COLUMNS = {"facility_id", "patient_id", "encounter_id"}
+
+
+def uuid_column(chunked):
+    """Canonical UUID text → Parquet's UUID type (16 bytes), vectorised with numpy."""
+    import numpy as np
+    import pyarrow as pa
+    lut = np.zeros(256, dtype=np.uint8)
+    for k, c in enumerate(b"0123456789abcdef"):
+        lut[c] = k
+    for k, c in enumerate(b"ABCDEF"):
+        lut[c] = 10 + k
+    keep = [i for i in range(36) if i not in (8, 13, 18, 23)]
+    chunks = []
+    for arr in chunked.chunks:
+        n = len(arr)
+        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32, count=n + 1, offset=arr.offset * 4)
+        data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]]
+        assert arr.null_count == 0 and len(data) == 36 * n, "ids must be canonical UUID text"
+        nib = lut[data.reshape(n, 36)[:, keep]]
+        raw = (nib[:, 0::2] << 4 | nib[:, 1::2]).astype(np.uint8).tobytes()
+        storage = pa.FixedSizeBinaryArray.from_buffers(pa.binary(16), n, [None, pa.py_buffer(raw)])
+        chunks.append(pa.ExtensionArray.from_storage(pa.uuid(), storage))
+    return pa.chunked_array(chunks, type=pa.uuid())
 
 
 DUCKDB_SQL = """
@@ -51,7 +81,7 @@ CREATE TABLE reports AS SELECT * FROM read_parquet('{d}/reports.parquet');
 CREATE TABLE as_of AS SELECT max(encounter_date) AS d FROM encounters;
 
 CREATE TABLE dim_facility AS
-SELECT (row_number() OVER ())::INTEGER AS facility_key, facility_id::UUID AS facility_id, source, facility_name,
+SELECT (row_number() OVER ())::INTEGER AS facility_key, facility_id, source, facility_name,
        facility_type, district, province, country FROM facilities;
 
 CREATE TABLE dim_patient AS
@@ -60,7 +90,7 @@ s AS (SELECT patient_id, min(encounter_date) AS f, max(encounter_date) AS l, cou
 a AS (SELECT k.*, CASE WHEN birth_date IS NOT NULL THEN year(as_of.d) - year(birth_date)
                           - CASE WHEN month(as_of.d) * 32 + day(as_of.d) < month(birth_date) * 32 + day(birth_date) THEN 1 ELSE 0 END
                        WHEN birth_year IS NOT NULL THEN year(as_of.d) - birth_year END AS age FROM k, as_of)
-SELECT patient_key::INTEGER AS patient_key, a.patient_id::UUID AS patient_id, source, source_id, sex, birth_year, birth_date,
+SELECT patient_key::INTEGER AS patient_key, a.patient_id AS patient_id, source, source_id, sex, birth_year, birth_date,
        (CASE WHEN age >= 0 THEN age END)::SMALLINT AS age,
        CASE WHEN age IS NULL OR age < 0 THEN NULL WHEN age < 18 THEN '0-17' WHEN age <= 30 THEN '18-30'
             WHEN age <= 50 THEN '31-50' WHEN age <= 70 THEN '51-70' ELSE '71+' END AS age_group,
@@ -91,7 +121,7 @@ CREATE TABLE encounter_keys AS SELECT encounter_id, row_number() OVER () AS enco
 CREATE TABLE fact_encounters AS
 SELECT encounter_key, encounter_id, patient_key, facility_key, date_key, encounter_type, source,
        (CASE WHEN age_raw >= 0 THEN age_raw END)::SMALLINT AS age_at_encounter, num_procedures, num_diagnoses, has_report FROM (
-  SELECT k.encounter_key::BIGINT AS encounter_key, e.encounter_id::UUID AS encounter_id, p.patient_key, f.facility_key,
+  SELECT k.encounter_key::BIGINT AS encounter_key, e.encounter_id AS encounter_id, p.patient_key, f.facility_key,
          (year(e.encounter_date) * 10000 + month(e.encounter_date) * 100 + day(e.encounter_date))::INTEGER AS date_key,
          e.encounter_type, e.source,
          CASE WHEN p.birth_date IS NOT NULL THEN year(e.encounter_date) - year(p.birth_date)
@@ -100,8 +130,8 @@ SELECT encounter_key, encounter_id, patient_key, facility_key, date_key, encount
          coalesce(pc.n, 0)::SMALLINT AS num_procedures, coalesce(dc.n, 0)::SMALLINT AS num_diagnoses,
          r.encounter_id IS NOT NULL AS has_report
   FROM encounters e JOIN encounter_keys k USING (encounter_id)
-  JOIN dim_patient p ON p.patient_id = e.patient_id::UUID
-  JOIN dim_facility f ON f.facility_id = e.facility_id::UUID
+  JOIN dim_patient p ON p.patient_id = e.patient_id
+  JOIN dim_facility f ON f.facility_id = e.facility_id
   LEFT JOIN (SELECT encounter_id, count(*) AS n FROM procedures GROUP BY 1) pc USING (encounter_id)
   LEFT JOIN (SELECT encounter_id, count(*) AS n FROM diagnoses GROUP BY 1) dc USING (encounter_id)
   LEFT JOIN (SELECT DISTINCT encounter_id FROM reports) r USING (encounter_id))
@@ -109,12 +139,12 @@ ORDER BY encounter_key;
 
 CREATE TABLE bridge_encounter_procedure AS
 SELECT f.encounter_key, dp.procedure_key, f.date_key, count(*)::SMALLINT AS quantity
-FROM procedures p JOIN fact_encounters f ON f.encounter_id = p.encounter_id::UUID JOIN dim_procedure dp USING (procedure_code)
+FROM procedures p JOIN fact_encounters f ON f.encounter_id = p.encounter_id JOIN dim_procedure dp USING (procedure_code)
 GROUP BY ALL ORDER BY 1, 2;
 
 CREATE TABLE bridge_encounter_diagnosis AS
 SELECT f.encounter_key, dd.diagnosis_key, f.date_key, bool_or(d.is_primary) AS is_primary
-FROM diagnoses d JOIN fact_encounters f ON f.encounter_id = d.encounter_id::UUID JOIN dim_diagnosis dd ON d.code = dd.diagnosis_code
+FROM diagnoses d JOIN fact_encounters f ON f.encounter_id = d.encounter_id JOIN dim_diagnosis dd ON d.code = dd.diagnosis_code
 GROUP BY ALL ORDER BY 1, 2;
 
 CREATE TABLE mv_monthly_encounters AS
@@ -172,7 +202,7 @@ def run_polars(data, threads):
                                            pl.col("encounter_date").max().alias("last_encounter_date"),
                                            pl.len().alias("total_encounters"))
     by, bmd = years_and_md(pl.col("birth_date"))
-    asof_md = asof.month * 32 + as_of.day
+    asof_md = asof.month * 32 + asof.day
     age = (pl.when(pl.col("birth_date").is_not_null())
            .then(pl.lit(asof.year) - by - (pl.lit(asof_md) < bmd).cast(pl.Int32))
            .otherwise(pl.lit(asof.year) - pl.col("birth_year").cast(pl.Int32)))
@@ -255,7 +285,16 @@ def run_polars(data, threads):
 def run_pandas(data, threads):
     import numpy as np
     import pandas as pd
-    r = {t: pd.read_parquet(os.path.join(data, t + ".parquet")) for t in TABLES}
+    import pyarrow.parquet as pq
+
+    def read(t):  # UUIDs as 16-byte values (bytes objects), not Python uuid.UUID objects
+        tbl = pq.read_table(os.path.join(data, t + ".parquet"))
+        for i, f in enumerate(tbl.schema):
+            if f.name in UUID_COLUMNS:
+                tbl = tbl.set_column(i, f.name, pa.chunked_array([c.storage for c in tbl.column(i).chunks], type=pa.binary(16)))
+        return tbl.to_pandas()
+    import pyarrow as pa
+    r = {t: read(t) for t in TABLES}
     enc = r["encounters"]
     enc["encounter_date"] = pd.to_datetime(enc["encounter_date"])
     asof = enc["encounter_date"].max()
@@ -278,7 +317,7 @@ def run_pandas(data, threads):
                                           total_encounters=("encounter_date", "size")).reset_index()
     pat = r["patients"].copy()
     pat.insert(0, "patient_key", np.arange(1, len(pat) + 1))
-    pat["age"] = age_at(asof.year, asof.month * 32 + as_of.day, pat["birth_date"], pat["birth_year"])
+    pat["age"] = age_at(asof.year, asof.month * 32 + asof.day, pat["birth_date"], pat["birth_year"])
     pat["age_group"] = age_group(pat["age"])
     dim_patient = pat.merge(stats, on="patient_id", how="left")
     dim_patient["total_encounters"] = dim_patient["total_encounters"].fillna(0).astype(int)
