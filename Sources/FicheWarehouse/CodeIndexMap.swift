@@ -137,7 +137,7 @@ struct DistinctCodes {
     var rowCode: [Int32]
     var firstRow: [Int32]
 
-    init(_ strings: StringArray) {
+    init(_ strings: StringArray, maxWorkers: Int = Workers.count) {
         let n = strings.count
         if n == 0 {
             map = CodeIndexMap()
@@ -145,7 +145,7 @@ struct DistinctCodes {
             firstRow = []
             return
         }
-        let ranges = Workers.ranges(n, minPerWorker: 1 << 16)
+        let ranges = maxWorkers <= 1 ? [0..<n] : Workers.ranges(n, minPerWorker: 1 << 16)
         var locals = [CodeIndexMap](repeating: CodeIndexMap(), count: ranges.count)
         var localFirst = [[Int32]](repeating: [], count: ranges.count)
         var rowCode = [Int32](repeating: 0, count: n)

@@ -91,12 +91,12 @@ struct IdAssignment: @unchecked Sendable {
     }
 
     /// out[i] = the first input row whose id is ids[i], or −1; chunk-parallel.
-    func rows(of ids: [UUID16], into out: inout [Int32]) {
+    func rows(of ids: [UUID16], into out: inout [Int32], parallel: Bool = true) {
         out = [Int32](repeating: -1, count: ids.count)
         ids.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 guard let base = dst.baseAddress else { return }
-                map.findAll(src, result: base)
+                map.findAll(src, result: base, parallel: parallel)
             }
         }
         let r = registryCount
@@ -105,7 +105,7 @@ struct IdAssignment: @unchecked Sendable {
                 let regView = SharedBuffer(reg)
                 guard let base = dst.baseAddress else { return }
                 let d = SharedPointer(base)
-                let ranges = Workers.ranges(dst.count)
+                let ranges = parallel ? Workers.ranges(dst.count) : [0..<dst.count]
                 Workers.run(ranges.count) { w in
                     for i in ranges[w] {
                         let v = d[i]

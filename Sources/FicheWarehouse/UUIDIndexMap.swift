@@ -133,12 +133,12 @@ final class UUIDIndexMap: @unchecked Sendable {
     }
 
     /// result[i] = find(ids[i]) for every i, chunk-parallel.
-    func findAll(_ ids: UnsafeBufferPointer<UUID16>, result: UnsafeMutablePointer<Int32>) {
+    func findAll(_ ids: UnsafeBufferPointer<UUID16>, result: UnsafeMutablePointer<Int32>, parallel: Bool = true) {
         let n = ids.count
         guard n > 0 else { return }
         let src = SharedBuffer(ids)
         let out = SharedPointer(result)
-        let ranges = Workers.ranges(n)
+        let ranges = parallel ? Workers.ranges(n) : [0..<n]
         Workers.run(ranges.count) { w in
             for i in ranges[w] { out[i] = self.find(src[i]) }
         }

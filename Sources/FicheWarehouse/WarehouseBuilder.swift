@@ -43,18 +43,34 @@ struct WarehouseBuilder {
     // MARK: - The build
 
     mutating func build(_ input: ClinicalInput, registry: inout KeyRegistry) throws -> WarehouseTables {
+        try build(facilities: input.facilities, patients: input.patients, encounters: input.encounters,
+                  diagnosisCodes: input.diagnosisCodes,
+                  procedures: TableChunks(table: ClinicalModel.procedures, batches: [input.procedures]),
+                  diagnoses: TableChunks(table: ClinicalModel.diagnoses, batches: [input.diagnoses]),
+                  reports: TableChunks(table: ClinicalModel.reports, batches: [input.reports]),
+                  registry: &registry)
+    }
+
+    /// The build with the per-encounter tables streamed chunk by chunk.
+    mutating func build(facilities facilityBatch: Batch, patients patientBatch: Batch, encounters encounterBatch: Batch,
+                        diagnosisCodes: Batch, procedures procedureChunks: TableChunks, diagnoses diagnosisChunks: TableChunks,
+                        reports reportChunks: TableChunks, registry: inout KeyRegistry) throws -> WarehouseTables {
         clock = DispatchTime.now().uptimeNanoseconds
-        report.inputRows = input.rowCount
-        report.inputBytes = [input.facilities, input.patients, input.encounters, input.procedures,
-                             input.diagnosisCodes, input.diagnoses, input.reports].reduce(0) { $0 + $1.bufferBytes }
+        for b in [facilityBatch, patientBatch, encounterBatch, diagnosisCodes] {
+            report.inputRows += b.rowCount
+            report.inputBytes += b.bufferBytes
+        }
 
         // ---- Stage 1: key mapping ----
-        let facilities = try mapFacilities(input.facilities, &registry.facilities)
-        let patients = try mapPatients(input.patients, &registry.patients)
-        let encounters = try mapEncounters(input.encounters, &registry.encounters, patients: patients, facilities: facilities)
-        let procedures = try mapProcedures(input.procedures, &registry.procedures, encounters: encounters)
-        let diagnoses = try mapDiagnoses(input.diagnosisCodes, input.diagnoses, &registry.diagnoses, encounters: encounters)
-        let reportFacts = try mapReports(input.reports, encounters: encounters)
+        let facilities = try mapFacilities(facilityBatch, &registry.facilities)
+        let patients = try mapPatients(patientBatch, &registry.patients)
+        let encounters = try mapEncounters(encounterBatch, &registry.encounters, patients: patients, facilities: facilities)
+        let catalog = try mapDiagnosisCodes(diagnosisCodes, &registry.diagnoses)
+        let streamed = try mapEncounterRows(procedures: procedureChunks, diagnoses: diagnosisChunks, reports: reportChunks,
+                                            encounters: encounters, catalog: catalog)
+        let procedures = try mapProcedures(streamed.procedures, &registry.procedures)
+        let diagnoses = streamed.diagnoses
+        let reportFacts = streamed.reportFacts
         lap("key mapping")
 
         // ---- Stage 2: fact and bridges ----
@@ -245,9 +261,9 @@ struct WarehouseBuilder {
     }
 
     /// Fact row of each encounter id, or −1 (unknown, orphaned or filtered out).
-    private func factRows(of encounterIds: [UUID16], _ encounters: EncounterMap) -> [Int32] {
+    private static func factRows(of encounterIds: [UUID16], _ encounters: EncounterMap, parallel: Bool) -> [Int32] {
         var rows = [Int32]()
-        encounters.assignment.rows(of: encounterIds, into: &rows)
+        encounters.assignment.rows(of: encounterIds, into: &rows, parallel: parallel)
         let factOfRow = encounters.factOfRow
         for i in rows.indices where rows[i] >= 0 { rows[i] = factOfRow[Int(rows[i])] }
         return rows
@@ -264,32 +280,8 @@ struct WarehouseBuilder {
         var dim: Batch
     }
 
-    private mutating func mapProcedures(_ batch: Batch, _ keys: inout KeyRegistry.CodeKeys,
-                                        encounters: EncounterMap) throws -> ProcedureMap {
-        let r = ColumnReader(table: ClinicalModel.procedures, batch: batch)
-        let fact = factRows(of: try r.uuids("encounter_id"), encounters)
-        report.proceduresWithoutEncounter = fact.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
-        let distinct = DistinctCodes(try r.stringValues("procedure_code"))
-        let distinctKeys = keys.assign(distinct.map.codes)
-        let (order, posOfDistinct) = keyOrder(distinctKeys)
-        var rowPos = distinct.rowCode
-        rowPos.withUnsafeMutableBufferPointer { p in
-            for i in 0..<p.count { p[i] = posOfDistinct[Int(p[i])] }
-        }
-        let firstRows = distinct.firstRow.gathered(order)
-        let codes = distinct.map.codes.gathered(order)
-        let names = try r.stringValues("procedure_name").gathered(firstRows)
-        let modalities = try r.stringValues("modality").gathered(firstRows)
-        let keyOfPos = try int32Keys(distinctKeys.gathered(order), "procedure_key")
-        let dim = try makeBatch(Warehouse.dimProcedureSchema, [
-            Column(.int32(keyOfPos)), Column(.string(codes)), Column(.string(names)), Column(.string(modalities)),
-        ])
-        return ProcedureMap(fact: fact, pos: rowPos, keyOfPos: keyOfPos, codes: codes, modalities: modalities,
-                            names: names, dim: dim)
-    }
-
     struct DiagnosisMap {
-        /// Per diagnosis row: fact row, diagnosis position (−1 = unknown code), primary flag.
+        /// Per diagnosis row: fact row (−1 = none or unknown code), diagnosis position, primary flag.
         var fact: [Int32]
         var pos: [Int32]
         var primary: [Bool]
@@ -299,8 +291,17 @@ struct WarehouseBuilder {
         var dim: Batch
     }
 
-    private mutating func mapDiagnoses(_ catalog: Batch, _ batch: Batch, _ keys: inout KeyRegistry.CodeKeys,
-                                       encounters: EncounterMap) throws -> DiagnosisMap {
+    /// The diagnosis catalog: dim_diagnosis and the code → position map.
+    struct DiagnosisCatalog: Sendable {
+        var map: CodeIndexMap
+        var posOfDistinct: [Int32]
+        var keyOfPos: [Int32]
+        var codes: StringArray
+        var descriptions: StringArray
+        var dim: Batch
+    }
+
+    private mutating func mapDiagnosisCodes(_ catalog: Batch, _ keys: inout KeyRegistry.CodeKeys) throws -> DiagnosisCatalog {
         let c = ColumnReader(table: ClinicalModel.diagnosisCodes, batch: catalog)
         let distinct = DistinctCodes(try c.stringValues("code"))
         let distinctKeys = keys.assign(distinct.map.codes)
@@ -315,19 +316,158 @@ struct WarehouseBuilder {
             Column(.string(try c.stringValues("coding_system").gathered(firstRows))),
             try c.strings("umls_cui").gathered(firstRows),
         ])
+        return DiagnosisCatalog(map: distinct.map, posOfDistinct: posOfDistinct, keyOfPos: keyOfPos, codes: codes,
+                                descriptions: descriptions, dim: dim)
+    }
 
+    /// What one chunk of a per-encounter table leaves behind: dense integers only.
+    struct ChunkResult: Sendable {
+        var rows = 0
+        var bytes = 0
+        var fact: [Int32] = []
+        /// Procedures: per row the chunk-local code index; diagnoses: the catalog position (−1 unknown).
+        var code: [Int32] = []
+        var primary: [Bool] = []
+        /// Procedures: the chunk's distinct codes with the name and modality of their first row.
+        var codes = StringArray()
+        var names = StringArray()
+        var modalities = StringArray()
+    }
+
+    struct StreamedRows {
+        /// Procedures concatenated in chunk order: fact rows, codes numbered in first-appearance
+        /// order over the whole table, and each code's first name and modality.
+        var procedures: (fact: [Int32], code: [Int32], codes: StringArray, names: StringArray, modalities: StringArray)
+        var diagnoses: DiagnosisMap
+        var reportFacts: [Int32]
+    }
+
+    /// Decodes and maps every chunk of procedures, diagnoses and reports, both cores taking
+    /// chunks from one queue (largest table first); then concatenates the results in order.
+    private mutating func mapEncounterRows(procedures: TableChunks, diagnoses: TableChunks, reports: TableChunks,
+                                           encounters: EncounterMap, catalog: DiagnosisCatalog) throws -> StreamedRows {
+        var tasks: [(table: Int, chunk: Int)] = []
+        for (t, chunks) in [procedures, diagnoses, reports].enumerated() {
+            for i in 0..<chunks.count { tasks.append((t, i)) }
+        }
+        final class Results: @unchecked Sendable {
+            var results: [ChunkResult]
+            var errors: [(any Error)?]
+            init(_ n: Int) {
+                results = Array(repeating: ChunkResult(), count: n)
+                errors = Array(repeating: nil, count: n)
+            }
+        }
+        let out = Results(tasks.count)
+        let next = WorkCounter()
+        let sources = [procedures, diagnoses, reports]
+        let innerParallel = tasks.count < Workers.count
+        let workers = min(Workers.count, max(1, tasks.count))
+        let taskList = tasks
+        Workers.run(workers) { _ in
+            while true {
+                let k = next.increment()
+                if k >= taskList.count { return }
+                let (t, i) = taskList[k]
+                do {
+                    let batch = try sources[t].chunk(i)
+                    switch t {
+                    case 0: out.results[k] = try Self.mapProcedureChunk(batch, encounters, parallel: innerParallel)
+                    case 1: out.results[k] = try Self.mapDiagnosisChunk(batch, encounters, catalog, parallel: innerParallel)
+                    default: out.results[k] = try Self.mapReportChunk(batch, encounters, parallel: innerParallel)
+                    }
+                } catch {
+                    out.errors[k] = error
+                }
+            }
+        }
+        for e in out.errors { if let e { throw e } }
+
+        // Concatenate in table and chunk order; procedure codes renumbered over the whole table.
+        var pFact = [Int32](), pCode = [Int32](), dFact = [Int32](), dPos = [Int32](), dPrimary = [Bool](), rFact = [Int32]()
+        var rows = [0, 0, 0]
+        for (k, task) in tasks.enumerated() { rows[task.table] += out.results[k].rows }
+        pFact.reserveCapacity(rows[0])
+        pCode.reserveCapacity(rows[0])
+        dFact.reserveCapacity(rows[1])
+        dPos.reserveCapacity(rows[1])
+        dPrimary.reserveCapacity(rows[1])
+        rFact.reserveCapacity(rows[2])
+        var global = CodeIndexMap()
+        var names = StringArray(), modalities = StringArray()
+        for (k, task) in tasks.enumerated() {
+            let r = out.results[k]
+            report.inputRows += r.rows
+            report.inputBytes += r.bytes
+            switch task.table {
+            case 0:
+                var translate = [Int32](repeating: 0, count: r.codes.count)
+                r.codes.bytes.withUnsafeBufferPointer { b in
+                    for v in 0..<r.codes.count {
+                        let rg = r.codes.range(v)
+                        let g = global.findOrInsert(b, rg.lowerBound, rg.count)
+                        if Int(g) == names.count {
+                            names.append(r.names.bytes[r.names.range(v)])
+                            modalities.append(r.modalities.bytes[r.modalities.range(v)])
+                        }
+                        translate[v] = g
+                    }
+                }
+                pFact.append(contentsOf: r.fact)
+                for c in r.code { pCode.append(translate[Int(c)]) }
+            case 1:
+                dFact.append(contentsOf: r.fact)
+                dPos.append(contentsOf: r.code)
+                dPrimary.append(contentsOf: r.primary)
+            default:
+                rFact.append(contentsOf: r.fact)
+            }
+        }
+        out.results = []
+        report.proceduresWithoutEncounter = pFact.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
+        report.reportsWithoutEncounter = rFact.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
+        for i in dFact.indices {
+            if dPos[i] < 0 {
+                report.diagnosesWithUnknownCode += 1
+                dFact[i] = -1
+            } else if dFact[i] < 0 {
+                report.diagnosesWithoutEncounter += 1
+            }
+        }
+        let diagnosisMap = DiagnosisMap(fact: dFact, pos: dPos, primary: dPrimary, keyOfPos: catalog.keyOfPos,
+                                        codes: catalog.codes, descriptions: catalog.descriptions, dim: catalog.dim)
+        return StreamedRows(procedures: (pFact, pCode, global.codes, names, modalities), diagnoses: diagnosisMap,
+                            reportFacts: rFact)
+    }
+
+    private static func mapProcedureChunk(_ batch: Batch, _ encounters: EncounterMap, parallel: Bool) throws -> ChunkResult {
+        let r = ColumnReader(table: ClinicalModel.procedures, batch: batch)
+        var out = ChunkResult(rows: batch.rowCount, bytes: batch.bufferBytes)
+        out.fact = factRows(of: try r.uuids("encounter_id"), encounters, parallel: parallel)
+        let distinct = DistinctCodes(try r.stringValues("procedure_code"), maxWorkers: parallel ? Workers.count : 1)
+        out.code = distinct.rowCode
+        out.codes = distinct.map.codes
+        out.names = try r.stringValues("procedure_name").gathered(distinct.firstRow)
+        out.modalities = try r.stringValues("modality").gathered(distinct.firstRow)
+        return out
+    }
+
+    private static func mapDiagnosisChunk(_ batch: Batch, _ encounters: EncounterMap, _ catalog: DiagnosisCatalog,
+                                          parallel: Bool) throws -> ChunkResult {
         let r = ColumnReader(table: ClinicalModel.diagnoses, batch: batch)
-        var fact = factRows(of: try r.uuids("encounter_id"), encounters)
+        var out = ChunkResult(rows: batch.rowCount, bytes: batch.bufferBytes)
+        out.fact = factRows(of: try r.uuids("encounter_id"), encounters, parallel: parallel)
+        out.primary = try r.bools("is_primary")
         let rowCodes = try r.stringValues("code")
-        let primary = try r.bools("is_primary")
         var pos = [Int32](repeating: -1, count: rowCodes.count)
-        let map = distinct.map
+        let map = catalog.map
+        let posOfDistinct = catalog.posOfDistinct
         rowCodes.offsets.withUnsafeBufferPointer { off in
             rowCodes.bytes.withUnsafeBufferPointer { bytes in
-                pos.withUnsafeMutableBufferPointer { out in
-                    guard let base = out.baseAddress else { return }
+                pos.withUnsafeMutableBufferPointer { dst in
+                    guard let base = dst.baseAddress else { return }
                     let o = SharedPointer(base), offs = SharedBuffer(off), b = SharedBuffer(bytes)
-                    let ranges = Workers.ranges(out.count)
+                    let ranges = parallel ? Workers.ranges(dst.count) : [0..<dst.count]
                     Workers.run(ranges.count) { w in
                         for i in ranges[w] {
                             let s = Int(offs[i]), e = Int(offs[i + 1])
@@ -338,23 +478,37 @@ struct WarehouseBuilder {
                 }
             }
         }
-        for i in fact.indices {
-            if pos[i] < 0 {
-                report.diagnosesWithUnknownCode += 1
-                fact[i] = -1
-            } else if fact[i] < 0 {
-                report.diagnosesWithoutEncounter += 1
-            }
-        }
-        return DiagnosisMap(fact: fact, pos: pos, primary: primary, keyOfPos: keyOfPos, codes: codes,
-                            descriptions: descriptions, dim: dim)
+        out.code = pos
+        return out
     }
 
-    private mutating func mapReports(_ batch: Batch, encounters: EncounterMap) throws -> [Int32] {
+    private static func mapReportChunk(_ batch: Batch, _ encounters: EncounterMap, parallel: Bool) throws -> ChunkResult {
         let r = ColumnReader(table: ClinicalModel.reports, batch: batch)
-        let fact = factRows(of: try r.uuids("encounter_id"), encounters)
-        report.reportsWithoutEncounter = fact.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
-        return fact
+        var out = ChunkResult(rows: batch.rowCount, bytes: batch.bufferBytes)
+        out.fact = factRows(of: try r.uuids("encounter_id"), encounters, parallel: parallel)
+        return out
+    }
+
+    /// dim_procedure from the streamed procedure codes; keys through the registry.
+    private mutating func mapProcedures(
+        _ p: (fact: [Int32], code: [Int32], codes: StringArray, names: StringArray, modalities: StringArray),
+        _ keys: inout KeyRegistry.CodeKeys
+    ) throws -> ProcedureMap {
+        let distinctKeys = keys.assign(p.codes)
+        let (order, posOfDistinct) = keyOrder(distinctKeys)
+        var rowPos = p.code
+        rowPos.withUnsafeMutableBufferPointer { q in
+            for i in 0..<q.count { q[i] = posOfDistinct[Int(q[i])] }
+        }
+        let codes = p.codes.gathered(order)
+        let names = p.names.gathered(order)
+        let modalities = p.modalities.gathered(order)
+        let keyOfPos = try int32Keys(distinctKeys.gathered(order), "procedure_key")
+        let dim = try makeBatch(Warehouse.dimProcedureSchema, [
+            Column(.int32(keyOfPos)), Column(.string(codes)), Column(.string(names)), Column(.string(modalities)),
+        ])
+        return ProcedureMap(fact: p.fact, pos: rowPos, keyOfPos: keyOfPos, codes: codes, modalities: modalities,
+                            names: names, dim: dim)
     }
 
     // MARK: - Stage 2

@@ -81,10 +81,16 @@ public func saveKeyRegistry(_ registry: inout KeyRegistry, to lake: Lake) throws
     registry.markStored()
 }
 
-/// Reads the projected clinical tables, two at a time. With a date range, encounter chunks
-/// whose encounter_date min/max lies outside it are skipped.
+/// Reads the projected clinical tables (all seven, in memory), two at a time. With a date
+/// range, encounter chunks whose encounter_date min/max lies outside it are skipped.
 public func readClinicalInput(lake: Lake, dateRange: ClosedRange<Int32>? = nil) throws -> ClinicalInput {
-    let wanted = ClinicalInput.columns
+    let b = try readTables(lake: lake, ClinicalInput.columns.map(\.table), dateRange: dateRange)
+    return ClinicalInput(facilities: b[0], patients: b[1], encounters: b[2], procedures: b[3],
+                         diagnosisCodes: b[4], diagnoses: b[5], reports: b[6])
+}
+
+/// The projected columns of the named clinical tables, in that order, read two at a time.
+func readTables(lake: Lake, _ names: [String], dateRange: ClosedRange<Int32>?) throws -> [Batch] {
     final class Slots: @unchecked Sendable {
         var batches: [Batch?]
         var errors: [(any Error)?]
@@ -93,17 +99,20 @@ public func readClinicalInput(lake: Lake, dateRange: ClosedRange<Int32>? = nil) 
             errors = Array(repeating: nil, count: n)
         }
     }
-    let slots = Slots(wanted.count)
-    // Biggest tables first so the two workers finish together.
-    let order = [3, 2, 5, 6, 1, 0, 4]
+    let slots = Slots(names.count)
+    // Biggest tables first so the workers finish together.
+    let size: [String: Int] = [ClinicalModel.procedures: 0, ClinicalModel.encounters: 1, ClinicalModel.diagnoses: 2,
+                               ClinicalModel.reports: 3, ClinicalModel.patients: 4]
+    let order = names.indices.sorted { (size[names[$0]] ?? 9, $0) < (size[names[$1]] ?? 9, $1) }
     let next = WorkCounter()
-    Workers.run(min(Workers.count, wanted.count)) { _ in
+    Workers.run(min(Workers.count, names.count)) { _ in
         while true {
             let k = next.increment()
             if k >= order.count { return }
             let t = order[k]
             do {
-                let (name, columns) = wanted[t]
+                let name = names[t]
+                let columns = ClinicalInput.columns.first { $0.table == name }?.columns ?? []
                 let snap = try lake.table(name).snapshot()
                 if snap.schema == nil {
                     slots.batches[t] = ClinicalInput.emptyBatch(name)
@@ -120,23 +129,36 @@ public func readClinicalInput(lake: Lake, dateRange: ClosedRange<Int32>? = nil) 
         }
     }
     for e in slots.errors { if let e { throw e } }
-    let b = slots.batches.map { $0 ?? Batch(schema: Schema([]), columns: []) }
-    return ClinicalInput(facilities: b[0], patients: b[1], encounters: b[2], procedures: b[3],
-                         diagnosisCodes: b[4], diagnoses: b[5], reports: b[6])
+    return slots.batches.map { $0 ?? Batch(schema: Schema([]), columns: []) }
 }
 
-/// Builds the warehouse from the lake's clinical tables: reads the projected columns, loads the
-/// key registry, builds, and appends any new keys to the registry tables before returning.
-public func buildWarehouse(lake: Lake, options: BuildOptions = BuildOptions()) throws -> WarehouseTables {
+/// Builds the warehouse from the lake's clinical tables: reads the projected columns of
+/// facilities, patients, encounters and diagnosis_codes (two tables at a time) and the key
+/// registry, then streams procedures, diagnoses and reports chunk by chunk through the build
+/// (only dense integer columns of them stay in memory). New keys are appended to the registry
+/// tables before returning, unless `saveKeys` is false (benchmarks).
+public func buildWarehouse(lake: Lake, options: BuildOptions = BuildOptions(), saveKeys: Bool = true) throws -> WarehouseTables {
     let start = DispatchTime.now().uptimeNanoseconds
-    let input = try readClinicalInput(lake: lake, dateRange: options.dateRange)
+    let dims = try readTables(lake: lake, [ClinicalModel.facilities, ClinicalModel.patients, ClinicalModel.encounters,
+                                          ClinicalModel.diagnosisCodes], dateRange: options.dateRange)
     var registry = try loadKeyRegistry(lake: lake)
+    func chunks(_ table: String) throws -> TableChunks {
+        let columns = ClinicalInput.columns.first { $0.table == table }?.columns ?? []
+        return TableChunks(table: table, snapshot: try lake.table(table).snapshot(), columns: columns)
+    }
+    let procedures = try chunks(ClinicalModel.procedures)
+    let diagnoses = try chunks(ClinicalModel.diagnoses)
+    let reports = try chunks(ClinicalModel.reports)
     let read = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    var tables = try buildWarehouse(input, registry: &registry, options: options)
+    var builder = WarehouseBuilder(options: options)
+    var tables = try builder.build(facilities: dims[0], patients: dims[1], encounters: dims[2], diagnosisCodes: dims[3],
+                                   procedures: procedures, diagnoses: diagnoses, reports: reports, registry: &registry)
     tables.report.stageSeconds.insert(("read and decode", read), at: 0)
-    let saveStart = DispatchTime.now().uptimeNanoseconds
-    try saveKeyRegistry(&registry, to: lake)
-    tables.report.stageSeconds.append(("save keys", Double(DispatchTime.now().uptimeNanoseconds - saveStart) / 1e9))
+    if saveKeys {
+        let saveStart = DispatchTime.now().uptimeNanoseconds
+        try saveKeyRegistry(&registry, to: lake)
+        tables.report.stageSeconds.append(("save keys", Double(DispatchTime.now().uptimeNanoseconds - saveStart) / 1e9))
+    }
     return tables
 }
 
