@@ -140,7 +140,17 @@ final class UUIDIndexMap: @unchecked Sendable {
         let out = SharedPointer(result)
         let ranges = parallel ? Workers.ranges(n) : [0..<n]
         Workers.run(ranges.count) { w in
-            for i in ranges[w] { out[i] = self.find(src[i]) }
+            // Rows of one encounter usually sit together (lake order): a repeat of the previous
+            // id reuses its answer instead of probing the table again.
+            var last = UUID16.zero, lastValue = self.find(.zero)
+            for i in ranges[w] {
+                let id = src[i]
+                if id != last {
+                    last = id
+                    lastValue = self.find(id)
+                }
+                out[i] = lastValue
+            }
         }
     }
 }

@@ -38,6 +38,7 @@ struct WarehouseBuilder {
         let now = DispatchTime.now().uptimeNanoseconds
         report.stageSeconds.append((stage, Double(now - clock) / 1e9))
         clock = now
+        traceMemory(stage)
     }
 
     // MARK: - The build

@@ -150,6 +150,7 @@ public func buildWarehouse(lake: Lake, options: BuildOptions = BuildOptions(), s
     let diagnoses = try chunks(ClinicalModel.diagnoses)
     let reports = try chunks(ClinicalModel.reports)
     let read = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    traceMemory("read")
     var builder = WarehouseBuilder(options: options)
     var tables = try builder.build(facilities: dims[0], patients: dims[1], encounters: dims[2], diagnosisCodes: dims[3],
                                    procedures: procedures, diagnoses: diagnoses, reports: reports, registry: &registry)
