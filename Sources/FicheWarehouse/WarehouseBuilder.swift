@@ -425,8 +425,8 @@ struct WarehouseBuilder {
             }
         }
         out.results = []
-        report.proceduresWithoutEncounter = pFact.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
-        report.reportsWithoutEncounter = rFact.reduce(0) { $0 + ($1 < 0 ? 1 : 0) }
+        report.proceduresWithoutEncounter = countNegative(pFact)
+        report.reportsWithoutEncounter = countNegative(rFact)
         for i in dFact.indices {
             if dPos[i] < 0 {
                 report.diagnosesWithUnknownCode += 1
@@ -591,7 +591,8 @@ struct WarehouseBuilder {
         for f in reportFacts where f >= 0 { hasReport[Int(f)] = true }
 
         let procGroups = groupByFact(fact: procedures.fact, value: procedures.pos, factCount: n)
-        let diagPacked = zip(diagnoses.pos, diagnoses.primary).map { p, prim in p &* 2 &+ (prim ? 1 : 0) }
+        var diagPacked = diagnoses.pos
+        for i in diagPacked.indices where diagPacked[i] >= 0 { diagPacked[i] = diagPacked[i] &* 2 &+ (diagnoses.primary[i] ? 1 : 0) }
         let diagGroups = groupByFact(fact: diagnoses.fact, value: diagPacked, factCount: n)
 
         // Procedures: a run of equal positions is one bridge row with its quantity.
@@ -653,8 +654,8 @@ struct WarehouseBuilder {
             e.types.gathered(e.factRows, identity: e.rowsIdentity),
             e.sources.gathered(e.factRows, identity: e.rowsIdentity),
             Column(.int16(ageAtEncounter), validity: validity(ageValid)),
-            Column(.int16(numProcedures.map { Int16(clamping: $0) })),
-            Column(.int16(numDiagnoses.map { Int16(clamping: $0) })),
+            Column(.int16(clampedInt16(numProcedures))),
+            Column(.int16(clampedInt16(numDiagnoses))),
             Column(.bool(hasReport)),
         ])
         let bridgeProcedure = try makeBatch(Warehouse.bridgeEncounterProcedureSchema, [
@@ -776,6 +777,13 @@ struct WarehouseBuilder {
         }}}}}}}}}}}}}}}
         let t = totals.dropFirst().reduce(into: totals[0]) { $0.add($1) }
 
+        var totalEncounters = [Int32](repeating: 0, count: nPatients)
+        var hasEncounters = [Bool](repeating: false, count: nPatients)
+        for p in 0..<nPatients {
+            totalEncounters[p] = patientOffsets[p + 1] - patientOffsets[p]
+            hasEncounters[p] = totalEncounters[p] > 0
+        }
+        let encountered = validity(hasEncounters)
         let dimPatient = try makeBatch(Warehouse.dimPatientSchema, [
             Column(.int32(patients.keyOfPos)),
             Column(.uuid(try patients.reader.uuids("patient_id").gathered(patients.rows))),
@@ -785,12 +793,12 @@ struct WarehouseBuilder {
             try patients.reader.column("birth_year", of: .int16).gathered(patients.rows),
             try patients.reader.column("birth_date", of: .date).gathered(patients.rows),
             Column(.int16(age), validity: validity(ageValid)),
-            stringColumn(ageGroup.map { Int($0) }, labels: ageGroupLabels, nullIndex: unknownAgeGroup),
+            stringColumn(ageGroup, labels: ageGroupLabels, nullIndex: Int32(unknownAgeGroup)),
             try patients.reader.strings("district").gathered(patients.rows),
             try patients.reader.strings("province").gathered(patients.rows),
-            Column(.date(firstDate), validity: validity(t.encounterCountNonZero(patientOffsets))),
-            Column(.date(lastDate), validity: validity(t.encounterCountNonZero(patientOffsets))),
-            Column(.int32((0..<nPatients).map { patientOffsets[$0 + 1] - patientOffsets[$0] })),
+            Column(.date(firstDate), validity: encountered),
+            Column(.date(lastDate), validity: encountered),
+            Column(.int32(totalEncounters)),
         ])
 
         // mv_monthly_encounters: one row per month with encounters.
@@ -967,10 +975,6 @@ final class GroupTotals: @unchecked Sendable {
         sum(&procedurePatients, o.procedurePatients)
         sum(&diagnosisRows, o.diagnosisRows)
         sum(&diagnosisPatients, o.diagnosisPatients)
-    }
-
-    func encounterCountNonZero(_ offsets: [Int32]) -> [Bool] {
-        (0..<(offsets.count - 1)).map { offsets[$0 + 1] > offsets[$0] }
     }
 }
 
@@ -1203,18 +1207,33 @@ func validity(_ flags: [Bool]) -> Bitmap? {
 }
 
 /// A string column from label indexes; `nullIndex` becomes null.
-func stringColumn(_ indexes: [Int], labels: [String], nullIndex: Int) -> Column {
+func stringColumn(_ indexes: [Int32], labels: [String], nullIndex: Int32) -> Column {
     var s = StringArray()
+    let utf8 = labels.map { Array($0.utf8) }
+    s.reserveCapacity(rows: indexes.count, bytes: indexes.count * 5)
     var valid = [Bool](repeating: true, count: indexes.count)
-    for (i, x) in indexes.enumerated() {
+    for i in indexes.indices {
+        let x = indexes[i]
         if x == nullIndex {
             s.appendEmpty()
             valid[i] = false
         } else {
-            s.append(labels[x])
+            s.append(utf8[Int(x)][...])
         }
     }
     return Column(.string(s), validity: validity(valid))
+}
+
+func countNegative(_ v: [Int32]) -> Int {
+    var n = 0
+    for x in v where x < 0 { n += 1 }
+    return n
+}
+
+func clampedInt16(_ v: [Int32]) -> [Int16] {
+    var out = [Int16](repeating: 0, count: v.count)
+    for i in v.indices { out[i] = Int16(clamping: v[i]) }
+    return out
 }
 
 func makeBatch(_ schema: Schema, _ columns: [Column]) throws -> Batch {
