@@ -131,8 +131,10 @@ extension String {
         return out + "\""
     }
 
-    /// CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF.
+    /// CSV field (RFC 4180): quoted when it holds a comma, quote, CR or LF, and when empty
+    /// (an unquoted empty field is NULL, as in PostgreSQL's CSV format).
     var csvQuoted: String {
+        if isEmpty { return "\"\"" }
         if contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) || hasPrefix(" ") || hasSuffix(" ") {
             return "\"" + replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
