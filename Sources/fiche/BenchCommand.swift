@@ -45,14 +45,16 @@ struct BenchCommand: ParsableCommand {
         valueName: "dir"))
     var exportCSV: String?
 
+    func validate() throws {
+        guard runs >= 1, encounters >= 1 else { throw ValidationError("--runs and --encounters must be at least 1") }
+    }
+
     func run() throws {
-        guard runs >= 1, encounters >= 1 else {
-            FileHandle.standardError.write(Data("fiche bench: --runs and --encounters must be at least 1\n\(Self.helpMessage())\n".utf8))
-            throw ExitCode(2)
-        }
         let root = lake ?? "bench-out/lake-\(encounters)"
         do {
-            let lake = try Lake(root: root, create: false)
+            guard let lake = try? Lake(root: root, create: false) else {
+                throw WarehouseError("no lake at \(root); generate one, e.g. `fiche generate --lake \(root) --patients \(max(1, encounters * 10 / 54))`")
+            }
             let rows = try lake.table("encounters").snapshot().rowCount
             guard rows > 0 else {
                 throw WarehouseError("no encounters in \(root); generate them first, e.g. "
@@ -69,7 +71,7 @@ struct BenchCommand: ParsableCommand {
                 print("wrote the clinical tables' build columns as CSV into \(dir)")
                 return
             }
-            let tty = isatty(2) == 1
+            let tty = Terminal.stderrIsTTY
             var samples: [[String: Double]] = []
             var tableRows: [(name: String, rows: Int)] = []
             var buildPeak = 0
@@ -119,11 +121,8 @@ struct BenchCommand: ParsableCommand {
                 }
                 print("  peak memory (max RSS) of one build: \(mib(peak)) MiB (of the whole process over every run: \(mib(processPeak)) MiB)")
             }
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            FileHandle.standardError.write(Data("fiche bench: \(error)\n".utf8))
-            throw ExitCode(1)
+        } catch let e as WarehouseError {
+            throw CommandFailure("bench: \(e)")
         }
     }
 }

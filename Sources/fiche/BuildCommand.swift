@@ -26,8 +26,7 @@ struct BuildCommand: ParsableCommand {
               fiche build --from 2016-01-01 --to 2016-12-31   # only that year's encounters
             """)
 
-    @Option(name: .long, help: ArgumentHelp("Lake directory (default: $FICHE_LAKE or ./lake).", valueName: "dir"))
-    var lake: String?
+    @OptionGroup var lakeOptions: LakeOptions
 
     @Option(name: .customLong("as-of"), help: ArgumentHelp("Date ages are taken at.", valueName: "YYYY-MM-DD"))
     var asOf: String?
@@ -44,7 +43,12 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON summary on stdout.")
     var json = false
 
-    func run() throws {
+    func validate() throws {
+        _ = try options()
+    }
+
+    /// The build options the flags ask for; a malformed date is a usage error (exit 2).
+    func options() throws -> BuildOptions {
         var options = BuildOptions()
         do {
             options.asOf = try asOf.map { try CalendarDate.parse($0, option: "--as-of") }
@@ -56,13 +60,16 @@ struct BuildCommand: ParsableCommand {
                 options.dateRange = l...h
             }
         } catch let e as CalendarDate.UsageError {
-            FileHandle.standardError.write(Data("fiche build: \(e.message)\n\(Self.helpMessage())\n".utf8))
-            throw ExitCode(2)
+            throw ValidationError(e.message)
         }
-        let root = lake ?? Lake.defaultRoot()
+        return options
+    }
+
+    func run() throws {
+        let options = try options()
+        let lake = try lakeOptions.open()
+        if Terminal.stderrIsTTY { FileOutput.standardError.write("building the warehouse from \(lake.root) …\n") }
         do {
-            let lake = try Lake(root: root, create: false)
-            if isatty(2) == 1 { FileHandle.standardError.write(Data("building the warehouse from \(root) …\n".utf8)) }
             let tables = try buildWarehouse(lake: lake, options: options)
             var writeSeconds = 0.0
             if !noWrite {
@@ -70,13 +77,10 @@ struct BuildCommand: ParsableCommand {
                 try writeWarehouse(tables, to: lake)
                 writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             }
-            let summary = BuildSummary(lake: root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
+            let summary = BuildSummary(lake: lake.root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
             print(json ? summary.json : summary.text)
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            FileHandle.standardError.write(Data("fiche build: \(error)\n".utf8))
-            throw ExitCode(1)
+        } catch let e as WarehouseError {
+            throw CommandFailure("build: \(e)")
         }
     }
 }
