@@ -4,6 +4,9 @@
 // build it at once without locks: worker p scans every id and inserts those of partition p.
 
 import FicheLake
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// UUID → Int32 (−1 = absent). Slots live in one manually managed allocation per
 /// partition; each partition is written by exactly one worker.
@@ -40,7 +43,7 @@ final class UUIDIndexMap: @unchecked Sendable {
     }
 
     deinit {
-        for i in 0..<partitionCount { parts[i].slots.deallocate() }
+        for i in 0..<partitionCount { Self.freeSlots(parts[i].slots) }
         parts.deallocate()
     }
 
@@ -48,10 +51,31 @@ final class UUIDIndexMap: @unchecked Sendable {
         // Load factor at most ~0.7.
         var cap = 16
         while cap * 7 < n * 10 { cap <<= 1 }
-        let slots = UnsafeMutablePointer<Slot>.allocate(capacity: cap)
-        slots.initialize(repeating: Slot(high: 0, low: 0, value: -1), count: cap)
-        return Partition(slots: slots, mask: cap - 1, count: 0)
+        return Partition(slots: allocateSlots(cap), mask: cap - 1, count: 0)
     }
+
+    /// Empty slots; tables of 2 MiB or more are asked to live on huge pages, since every probe
+    /// of a big table is a TLB miss on 4 KiB pages.
+    private static func allocateSlots(_ cap: Int) -> UnsafeMutablePointer<Slot> {
+        let bytes = cap * MemoryLayout<Slot>.stride
+        var raw: UnsafeMutableRawPointer?
+        #if canImport(Glibc)
+        let huge = 2 << 20
+        if bytes >= huge, posix_memalign(&raw, huge, bytes) == 0, let r = raw {
+            _ = madvise(r, bytes, 14)  // MADV_HUGEPAGE; advisory, failure is harmless
+        } else {
+            raw = malloc(bytes)
+        }
+        #else
+        raw = malloc(bytes)
+        #endif
+        guard let r = raw else { fatalError("out of memory for a \(bytes)-byte hash table") }
+        let slots = r.bindMemory(to: Slot.self, capacity: cap)
+        slots.initialize(repeating: Slot(high: 0, low: 0, value: -1), count: cap)
+        return slots
+    }
+
+    private static func freeSlots(_ p: UnsafeMutablePointer<Slot>) { free(p) }
 
     @inline(__always)
     static func hash(_ id: UUID16) -> UInt64 {
@@ -99,8 +123,7 @@ final class UUIDIndexMap: @unchecked Sendable {
     private func grow(_ p: Int) {
         let old = parts[p]
         let cap = (old.mask + 1) * 2
-        let slots = UnsafeMutablePointer<Slot>.allocate(capacity: cap)
-        slots.initialize(repeating: Slot(high: 0, low: 0, value: -1), count: cap)
+        let slots = Self.allocateSlots(cap)
         let mask = cap - 1
         for j in 0...old.mask where old.slots[j].value >= 0 {
             let s = old.slots[j]
@@ -108,7 +131,7 @@ final class UUIDIndexMap: @unchecked Sendable {
             while slots[i].value >= 0 { i = (i + 1) & mask }
             slots[i] = s
         }
-        old.slots.deallocate()
+        Self.freeSlots(old.slots)
         parts[p] = Partition(slots: slots, mask: mask, count: old.count)
     }
 

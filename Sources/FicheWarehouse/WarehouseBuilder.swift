@@ -601,42 +601,18 @@ struct WarehouseBuilder {
         // primary and not; the bridge row is primary if any row was.
         let diagRuns = runs(diagGroups, factCount: n, keyShift: 1)
 
-        var bpEncounter = [Int64](), bpKey = [Int32](), bpDate = [Int32](), bpQty = [Int16]()
-        bpEncounter.reserveCapacity(procRuns.values.count)
-        bpKey.reserveCapacity(procRuns.values.count)
-        bpDate.reserveCapacity(procRuns.values.count)
-        bpQty.reserveCapacity(procRuns.values.count)
-        var procPos = [Int32](), procQty = [Int32]()
-        procPos.reserveCapacity(procRuns.values.count)
-        procQty.reserveCapacity(procRuns.values.count)
-        for f in 0..<n {
-            for j in Int(procRuns.offsets[f])..<Int(procRuns.offsets[f + 1]) {
-                let p = procRuns.values[j]
-                bpEncounter.append(encounterKey[f])
-                bpKey.append(procedures.keyOfPos[Int(p)])
-                bpDate.append(dateKey[f])
-                bpQty.append(Int16(clamping: procRuns.counts[j]))
-                procPos.append(p)
-                procQty.append(procRuns.counts[j])
-            }
-        }
-        var bdEncounter = [Int64](), bdKey = [Int32](), bdDate = [Int32](), bdPrimary = [Bool]()
-        bdEncounter.reserveCapacity(diagRuns.values.count)
-        bdKey.reserveCapacity(diagRuns.values.count)
-        bdDate.reserveCapacity(diagRuns.values.count)
-        bdPrimary.reserveCapacity(diagRuns.values.count)
-        var diagPos = [Int32]()
-        diagPos.reserveCapacity(diagRuns.values.count)
-        for f in 0..<n {
-            for j in Int(diagRuns.offsets[f])..<Int(diagRuns.offsets[f + 1]) {
-                let p = diagRuns.values[j] >> 1
-                bdEncounter.append(encounterKey[f])
-                bdKey.append(diagnoses.keyOfPos[Int(p)])
-                bdDate.append(dateKey[f])
-                bdPrimary.append(diagRuns.anyOdd[j])
-                diagPos.append(p)
-            }
-        }
+        // Bridge columns straight from the runs: per-row encounter key and date key repeated
+        // over each encounter's runs, keys gathered by dense position.
+        let bpEncounter = repeatPerFact(encounterKey, procRuns.offsets)
+        let bpDate = repeatPerFact(dateKey, procRuns.offsets)
+        let bpKey = procedures.keyOfPos.gathered(procRuns.values)
+        let bpQty = clampedInt16(procRuns.counts)
+        var diagPos = diagRuns.values
+        for i in diagPos.indices { diagPos[i] >>= 1 }
+        let bdEncounter = repeatPerFact(encounterKey, diagRuns.offsets)
+        let bdDate = repeatPerFact(dateKey, diagRuns.offsets)
+        let bdKey = diagnoses.keyOfPos.gathered(diagPos)
+        let bdPrimary = diagRuns.anyOdd
 
         var numProcedures = [Int32](repeating: 0, count: n)
         var numDiagnoses = [Int32](repeating: 0, count: n)
@@ -667,7 +643,7 @@ struct WarehouseBuilder {
         return Fact(batch: batch, bridgeProcedure: bridgeProcedure, bridgeDiagnosis: bridgeDiagnosis,
                     dates: dates, monthIndex: monthIndex, patientPos: patientPos,
                     numProcedures: numProcedures, numDiagnoses: numDiagnoses, hasReport: hasReport,
-                    procOffsets: procRuns.offsets, procPos: procPos, procQuantity: procQty,
+                    procOffsets: procRuns.offsets, procPos: procRuns.values, procQuantity: procRuns.counts,
                     diagOffsets: diagRuns.offsets, diagPos: diagPos)
     }
 
@@ -1222,6 +1198,21 @@ func stringColumn(_ indexes: [Int32], labels: [String], nullIndex: Int32) -> Col
         }
     }
     return Column(.string(s), validity: validity(valid))
+}
+
+/// values[f] repeated offsets[f+1] − offsets[f] times, for every f.
+func repeatPerFact<T>(_ values: [T], _ offsets: [Int32]) -> [T] {
+    let total = Int(offsets.last ?? 0)
+    return [T](unsafeUninitializedCapacity: total) { out, n in
+        values.withUnsafeBufferPointer { v in
+            offsets.withUnsafeBufferPointer { o in
+                for f in 0..<v.count {
+                    for j in Int(o[f])..<Int(o[f + 1]) { (out.baseAddress! + j).initialize(to: v[f]) }
+                }
+            }
+        }
+        n = total
+    }
 }
 
 func countNegative(_ v: [Int32]) -> Int {
