@@ -17,14 +17,18 @@ public struct TableChunks: Sendable {
     }
 
     /// The chunks of a lake table, decoding only `columns`; an uncommitted table has none.
-    public init(table: String, snapshot: TableSnapshot, columns: [String]) {
+    /// With `prune`, chunks whose footer min/max of that column lies outside the range are skipped.
+    public init(table: String, snapshot: TableSnapshot, columns: [String], prune: ChunkPrune? = nil) {
         self.table = table
         guard let schema = snapshot.schema else {
             count = 0
             load = { _ in Batch(schema: Schema([]), columns: []) }
             return
         }
-        let chunks = snapshot.chunks
+        let chunks = snapshot.chunks.filter { chunk in
+            guard let prune, let r = chunk.ranges?[prune.column], r.count == 2 else { return true }
+            return r[1] >= prune.range.lowerBound && r[0] <= prune.range.upperBound
+        }
         count = chunks.count
         load = { i in
             let file = try ChunkFile(path: snapshot.path(of: chunks[i]))

@@ -89,49 +89,54 @@ public func readClinicalInput(lake: Lake, dateRange: ClosedRange<Int32>? = nil) 
                          diagnosisCodes: b[4], diagnoses: b[5], reports: b[6])
 }
 
-/// The projected columns of the named clinical tables, in that order, read two at a time.
+/// The projected columns of the named clinical tables, in that order: every chunk of every
+/// table goes through one queue that both cores take from (largest tables first), then each
+/// table's chunks are joined column by column.
 func readTables(lake: Lake, _ names: [String], dateRange: ClosedRange<Int32>?) throws -> [Batch] {
+    var sources: [TableChunks] = []
+    for name in names {
+        let columns = ClinicalInput.columns.first { $0.table == name }?.columns ?? []
+        var prune: ChunkPrune?
+        if name == ClinicalModel.encounters, let r = dateRange {
+            prune = ChunkPrune(column: "encounter_date", range: Int64(r.lowerBound)...Int64(r.upperBound))
+        }
+        sources.append(TableChunks(table: name, snapshot: try lake.table(name).snapshot(), columns: columns, prune: prune))
+    }
+    var tasks: [(table: Int, chunk: Int)] = []
+    for t in sources.indices.sorted(by: { sources[$0].count > sources[$1].count }) {
+        for i in 0..<sources[t].count { tasks.append((t, i)) }
+    }
     final class Slots: @unchecked Sendable {
-        var batches: [Batch?]
+        var parts: [[Batch?]]
         var errors: [(any Error)?]
-        init(_ n: Int) {
-            batches = Array(repeating: nil, count: n)
-            errors = Array(repeating: nil, count: n)
+        init(_ sources: [TableChunks], tasks: Int) {
+            parts = sources.map { Array(repeating: nil, count: $0.count) }
+            errors = Array(repeating: nil, count: tasks)
         }
     }
-    let slots = Slots(names.count)
-    // Biggest tables first so the workers finish together.
-    let size: [String: Int] = [ClinicalModel.procedures: 0, ClinicalModel.encounters: 1, ClinicalModel.diagnoses: 2,
-                               ClinicalModel.reports: 3, ClinicalModel.patients: 4]
-    let order = names.indices.sorted { (size[names[$0]] ?? 9, $0) < (size[names[$1]] ?? 9, $1) }
+    let slots = Slots(sources, tasks: tasks.count)
     let next = WorkCounter()
-    Workers.run(min(Workers.count, names.count)) { _ in
+    let taskList = tasks, chunkSources = sources
+    Workers.run(min(Workers.count, max(1, tasks.count))) { _ in
         while true {
             let k = next.increment()
-            if k >= order.count { return }
-            let t = order[k]
+            if k >= taskList.count { return }
+            let (t, i) = taskList[k]
             do {
-                let name = names[t]
-                let columns = ClinicalInput.columns.first { $0.table == name }?.columns ?? []
-                let snap = try lake.table(name).snapshot()
-                if snap.schema == nil {
-                    slots.batches[t] = ClinicalInput.emptyBatch(name)
-                } else {
-                    var prune: ChunkPrune?
-                    if name == ClinicalModel.encounters, let r = dateRange {
-                        prune = ChunkPrune(column: "encounter_date", range: Int64(r.lowerBound)...Int64(r.upperBound))
-                    }
-                    var parts: [Batch] = []
-                    try snap.forEachChunk(columns: columns, prune: prune) { parts.append($0) }
-                    slots.batches[t] = parts.isEmpty ? ClinicalInput.emptyBatch(name) : concatenateReleasing(&parts)
-                }
+                slots.parts[t][i] = try chunkSources[t].chunk(i)
             } catch {
-                slots.errors[t] = error
+                slots.errors[k] = error
             }
         }
     }
     for e in slots.errors { if let e { throw e } }
-    return slots.batches.map { $0 ?? Batch(schema: Schema([]), columns: []) }
+    var out: [Batch] = []
+    for t in sources.indices {
+        var parts = slots.parts[t].compactMap { $0 }
+        slots.parts[t] = []
+        out.append(parts.isEmpty ? ClinicalInput.emptyBatch(names[t]) : concatenateReleasing(&parts))
+    }
+    return out
 }
 
 /// Builds the warehouse from the lake's clinical tables: reads the projected columns of
