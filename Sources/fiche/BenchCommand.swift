@@ -19,9 +19,9 @@ struct BenchCommand: ParsableCommand {
             seconds, input rows per second and input bytes per second of each stage, and the \
             peak memory (maximum resident set size) of one build, taken after the warm-up. Nothing is written to the lake.
 
-            The lake is --lake if given, else bench-out/lake-<N>; it must hold the clinical \
-            tables, e.g. from `fiche generate --lake bench-out/lake-1000000 --patients 185000` \
-            (the generator gives about 5.4 encounters per patient).
+            The lake is --lake if given (it must hold the clinical tables), else \
+            bench-out/lake-<N>, generated on first use with `fiche generate --patients N/5.4` \
+            (the synthetic clinic gives about 5.4 encounters per patient) and reused after.
 
             Examples:
               fiche bench --lake bench-out/lake-27k
@@ -52,17 +52,30 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         let root = lake ?? "bench-out/lake-\(encounters)"
         do {
-            guard let lake = try? Lake(root: root, create: false) else {
-                throw WarehouseError("no lake at \(root); generate one, e.g. `fiche generate --lake \(root) --patients \(max(1, encounters * 10 / 54))`")
+            let patients = max(1, encounters * 10 / 54)
+            var existing = (try? Lake(root: root, create: false)).flatMap { try? $0.table("encounters").snapshot().rowCount } ?? 0
+            if existing == 0 && lake == nil {
+                // The default benchmark lake is made on first use by this binary's own generator.
+                if Terminal.stderrIsTTY { FileOutput.standardError.write("generating \(root) (\(patients) patients) …\n") }
+                let generate = Process()
+                generate.executableURL = URL(fileURLWithPath: "/proc/self/exe")
+                generate.arguments = ["generate", "--lake", root, "--patients", String(patients)]
+                generate.standardOutput = FileHandle.standardError
+                try generate.run()
+                generate.waitUntilExit()
+                guard generate.terminationStatus == 0 else {
+                    throw WarehouseError("`fiche generate --lake \(root) --patients \(patients)` failed")
+                }
+                existing = (try? Lake(root: root, create: false)).flatMap { try? $0.table("encounters").snapshot().rowCount } ?? 0
             }
-            let rows = try lake.table("encounters").snapshot().rowCount
-            guard rows > 0 else {
+            guard existing > 0, let benchLake = try? Lake(root: root, create: false) else {
                 throw WarehouseError("no encounters in \(root); generate them first, e.g. "
-                                     + "`fiche generate --lake \(root) --patients \(max(1, encounters * 10 / 54))`")
+                                     + "`fiche generate --lake \(root) --patients \(patients)`")
             }
+            let rows = existing
             if let dir = exportCSV {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                let input = try readClinicalInput(lake: lake)
+                let input = try readClinicalInput(lake: benchLake)
                 for (name, batch) in [("facilities", input.facilities), ("patients", input.patients), ("encounters", input.encounters),
                                       ("procedures", input.procedures), ("diagnosis_codes", input.diagnosisCodes),
                                       ("diagnoses", input.diagnoses), ("reports", input.reports)] {
@@ -79,7 +92,7 @@ struct BenchCommand: ParsableCommand {
             for run in 0...runs {
                 if tty { FileHandle.standardError.write(Data("\(run == 0 ? "warm-up" : "run \(run)/\(runs)") …\r".utf8)) }
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                let tables = try buildWarehouse(lake: lake, saveKeys: false)
+                let tables = try buildWarehouse(lake: benchLake, saveKeys: false)
                 var sample: [String: Double] = [:]
                 for (stage, s) in tables.report.stageSeconds { sample[stage] = s }
                 sample["total"] = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
