@@ -163,17 +163,57 @@ final class UUIDIndexMap: @unchecked Sendable {
         let out = SharedPointer(result)
         let ranges = parallel ? Workers.ranges(n) : [0..<n]
         Workers.run(ranges.count) { w in
-            // Rows of one encounter usually sit together (lake order): a repeat of the previous
-            // id reuses its answer instead of probing the table again.
-            var last = UUID16.zero, lastValue = self.find(.zero)
-            for i in ranges[w] {
-                let id = src[i]
-                if id != last {
-                    last = id
-                    lastValue = self.find(id)
+            self.findRange(src, ranges[w], out)
+        }
+    }
+
+    /// Lookups in blocks of 16: first every home slot of the block is loaded (independent
+    /// loads, so their cache and TLB misses overlap instead of queueing one after another),
+    /// then each id is probed from its now-cached slot. Rows of one encounter usually sit
+    /// together (lake order): a repeat of the previous id reuses its answer.
+    private func findRange(_ src: SharedBuffer<UUID16>, _ range: Range<Int>, _ out: SharedPointer<Int32>) {
+        let block = 16
+        withUnsafeTemporaryAllocation(of: Partition.self, capacity: block) { part in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: block) { home in
+                var last = UUID16.zero, lastValue = self.find(.zero)
+                var start = range.lowerBound
+                var touched: Int32 = 0
+                while start < range.upperBound {
+                    let m = min(block, range.upperBound - start)
+                    for k in 0..<m {
+                        let h = Self.hash(src[start + k])
+                        let p = parts[partition(h)]
+                        let i = Int(truncatingIfNeeded: h) & p.mask
+                        part[k] = p
+                        home[k] = i
+                        touched |= p.slots[i].value
+                    }
+                    for k in 0..<m {
+                        let id = src[start + k]
+                        if id != last {
+                            last = id
+                            lastValue = Self.probe(id, part[k], home[k])
+                        }
+                        out[start + k] = lastValue
+                    }
+                    start += m
                 }
-                out[i] = lastValue
+                // Keeps the touching loads from being optimised away; a table value is never
+                // below −1, so this is never true.
+                if touched == Int32.min { out[range.lowerBound] = touched }
             }
+        }
+    }
+
+    /// Linear probe from a home slot: the value for `id` or −1.
+    @inline(__always)
+    private static func probe(_ id: UUID16, _ part: Partition, _ home: Int) -> Int32 {
+        var i = home
+        while true {
+            let s = part.slots[i]
+            if s.value < 0 { return -1 }
+            if s.high == id.high && s.low == id.low { return s.value }
+            i = (i + 1) & part.mask
         }
     }
 }
