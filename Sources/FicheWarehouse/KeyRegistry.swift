@@ -90,6 +90,40 @@ struct IdAssignment: @unchecked Sendable {
         return n
     }
 
+    /// Like `rows(of:into:)`, but first tries the order the rows usually come in: a child row
+    /// (procedure, diagnosis, report) mostly names the same parent as the row before it, or the
+    /// parent's next input row. Those guesses are checked against `inputIds` (the ids this
+    /// assignment was made from) with sequential reads; only the misses go to the hash table.
+    func rows(of ids: [UUID16], inputIds: [UUID16], into out: inout [Int32], parallel: Bool = true) {
+        let n = ids.count
+        out = [Int32](repeating: -1, count: n)
+        var misses = [Int32]()
+        ids.withUnsafeBufferPointer { src in
+            inputIds.withUnsafeBufferPointer { parent in
+                canonicalRow.withUnsafeBufferPointer { canonical in
+                    out.withUnsafeMutableBufferPointer { dst in
+                        var previous = -1
+                        for i in 0..<n {
+                            let id = src[i]
+                            if previous >= 0 && parent[previous] == id {
+                                dst[i] = canonical[previous]
+                            } else if previous + 1 < parent.count && parent[previous + 1] == id {
+                                previous += 1
+                                dst[i] = canonical[previous]
+                            } else {
+                                misses.append(Int32(i))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        guard !misses.isEmpty else { return }
+        var found = [Int32]()
+        rows(of: ids.gathered(misses), into: &found, parallel: parallel)
+        for (k, i) in misses.enumerated() { out[Int(i)] = found[k] }
+    }
+
     /// out[i] = the first input row whose id is ids[i], or −1; chunk-parallel.
     func rows(of ids: [UUID16], into out: inout [Int32], parallel: Bool = true) {
         out = [Int32](repeating: -1, count: ids.count)

@@ -65,10 +65,13 @@ struct WarehouseBuilder {
         // ---- Stage 1: key mapping ----
         let facilities = try mapFacilities(facilityBatch, &registry.facilities)
         let patients = try mapPatients(patientBatch, &registry.patients)
+        traceMemory("patients")
         let encounters = try mapEncounters(encounterBatch, &registry.encounters, patients: patients, facilities: facilities)
+        traceMemory("encounters")
         let catalog = try mapDiagnosisCodes(diagnosisCodes, &registry.diagnoses)
         let streamed = try mapEncounterRows(procedures: procedureChunks, diagnoses: diagnosisChunks, reports: reportChunks,
                                             encounters: encounters, catalog: catalog)
+        traceMemory("procedures, diagnoses, reports")
         let procedures = try mapProcedures(streamed.procedures, &registry.procedures)
         let diagnoses = streamed.diagnoses
         let reportFacts = streamed.reportFacts
@@ -131,6 +134,8 @@ struct WarehouseBuilder {
 
     struct PatientMap {
         var assignment: IdAssignment
+        /// patient_id of every input row.
+        var ids: [UUID16]
         var posOfRow: [Int32]
         var keyOfPos: [Int32]
         /// Input rows in key order (dim_patient's rows).
@@ -187,7 +192,7 @@ struct WarehouseBuilder {
                 i += 8
             }
         }
-        return PatientMap(assignment: a, posOfRow: posOfRow, keyOfPos: keyOfPos, rows: rows, reader: r,
+        return PatientMap(assignment: a, ids: ids, posOfRow: posOfRow, keyOfPos: keyOfPos, rows: rows, reader: r,
                           birthYear: birthYear, birthMonthDay: birthMonthDay, birthKnown: birthKnown)
     }
 
@@ -237,7 +242,7 @@ struct WarehouseBuilder {
         let n = ids.count
 
         var patientRow = [Int32]()
-        patients.assignment.rows(of: patientIds, into: &patientRow)
+        patients.assignment.rows(of: patientIds, inputIds: patients.ids, into: &patientRow)
         var facilityRow = [Int32]()
         facilities.assignment.rows(of: facilityIds, into: &facilityRow)
         var patientPos = [Int32](repeating: -1, count: n)
@@ -264,7 +269,7 @@ struct WarehouseBuilder {
     /// Fact row of each encounter id, or −1 (unknown, orphaned or filtered out).
     private static func factRows(of encounterIds: [UUID16], _ encounters: EncounterMap, parallel: Bool) -> [Int32] {
         var rows = [Int32]()
-        encounters.assignment.rows(of: encounterIds, into: &rows, parallel: parallel)
+        encounters.assignment.rows(of: encounterIds, inputIds: encounters.ids, into: &rows, parallel: parallel)
         let factOfRow = encounters.factOfRow
         for i in rows.indices where rows[i] >= 0 { rows[i] = factOfRow[Int(rows[i])] }
         return rows

@@ -33,6 +33,20 @@ struct WarehouseBuildTests {
         expectMatchesReference(built, ReferenceWarehouse.build(sample, keys: &refKeys))
     }
 
+    @Test("rows in any order: shuffled children and parents take the hash path and still match")
+    func shuffledRows() throws {
+        var sample = ClinicalSample.random(seed: 77, patients: 300, encounters: 3_000)
+        var rng = SplitMix64(seed: 77)
+        sample.procedures.shuffle(using: &rng)
+        sample.diagnoses.shuffle(using: &rng)
+        sample.reports.shuffle(using: &rng)
+        sample.encounters.shuffle(using: &rng)
+        var registry = KeyRegistry()
+        let built = try buildWarehouse(sample.input, registry: &registry)
+        var refKeys = ReferenceKeys()
+        expectMatchesReference(built, ReferenceWarehouse.build(sample, keys: &refKeys))
+    }
+
     @Test("a sample large enough to use both cores matches the reference")
     func parallelSample() throws {
         let sample = ClinicalSample.random(seed: 7, patients: 3_000, encounters: 40_000)
