@@ -60,3 +60,42 @@ enum Workers {
     }
 }
 
+
+/// One result (or error) slot per work item, written by whichever worker ran the item through
+/// a raw pointer (each slot by exactly one worker), read after the workers are done.
+final class TaskSlots<T>: @unchecked Sendable {
+    private let values: UnsafeMutablePointer<T?>
+    private let errors: UnsafeMutablePointer<(any Error)?>
+    let count: Int
+
+    init(_ count: Int) {
+        self.count = count
+        values = .allocate(capacity: max(1, count))
+        values.initialize(repeating: nil, count: max(1, count))
+        errors = .allocate(capacity: max(1, count))
+        errors.initialize(repeating: nil, count: max(1, count))
+    }
+
+    deinit {
+        values.deinitialize(count: max(1, count))
+        values.deallocate()
+        errors.deinitialize(count: max(1, count))
+        errors.deallocate()
+    }
+
+    func set(_ k: Int, _ value: T) { values[k] = value }
+    func fail(_ k: Int, _ error: any Error) { errors[k] = error }
+
+    /// Moves the value out of slot k.
+    func take(_ k: Int) -> T? {
+        let v = values[k]
+        values[k] = nil
+        return v
+    }
+
+    /// The first error any item raised.
+    func firstError() -> (any Error)? {
+        for k in 0..<count { if let e = errors[k] { return e } }
+        return nil
+    }
+}

@@ -356,15 +356,7 @@ struct WarehouseBuilder {
         for (t, chunks) in [procedures, diagnoses, reports].enumerated() {
             for i in 0..<chunks.count { tasks.append((t, i)) }
         }
-        final class Results: @unchecked Sendable {
-            var results: [ChunkResult]
-            var errors: [(any Error)?]
-            init(_ n: Int) {
-                results = Array(repeating: ChunkResult(), count: n)
-                errors = Array(repeating: nil, count: n)
-            }
-        }
-        let out = Results(tasks.count)
+        let out = TaskSlots<ChunkResult>(tasks.count)
         let next = WorkCounter()
         let sources = [procedures, diagnoses, reports]
         let innerParallel = tasks.count < Workers.count
@@ -378,21 +370,22 @@ struct WarehouseBuilder {
                 do {
                     let batch = try sources[t].chunk(i)
                     switch t {
-                    case 0: out.results[k] = try Self.mapProcedureChunk(batch, encounters, parallel: innerParallel)
-                    case 1: out.results[k] = try Self.mapDiagnosisChunk(batch, encounters, catalog, parallel: innerParallel)
-                    default: out.results[k] = try Self.mapReportChunk(batch, encounters, parallel: innerParallel)
+                    case 0: out.set(k, try Self.mapProcedureChunk(batch, encounters, parallel: innerParallel))
+                    case 1: out.set(k, try Self.mapDiagnosisChunk(batch, encounters, catalog, parallel: innerParallel))
+                    default: out.set(k, try Self.mapReportChunk(batch, encounters, parallel: innerParallel))
                     }
                 } catch {
-                    out.errors[k] = error
+                    out.fail(k, error)
                 }
             }
         }
-        for e in out.errors { if let e { throw e } }
+        if let e = out.firstError() { throw e }
+        var results = (0..<tasks.count).map { out.take($0) ?? ChunkResult() }
 
         // Concatenate in table and chunk order; procedure codes renumbered over the whole table.
         var pFact = [Int32](), pCode = [Int32](), dFact = [Int32](), dPos = [Int32](), dPrimary = [Bool](), rFact = [Int32]()
         var rows = [0, 0, 0]
-        for (k, task) in tasks.enumerated() { rows[task.table] += out.results[k].rows }
+        for (k, task) in tasks.enumerated() { rows[task.table] += results[k].rows }
         pFact.reserveCapacity(rows[0])
         pCode.reserveCapacity(rows[0])
         dFact.reserveCapacity(rows[1])
@@ -402,7 +395,8 @@ struct WarehouseBuilder {
         var global = CodeIndexMap()
         var names = StringArray(), modalities = StringArray()
         for (k, task) in tasks.enumerated() {
-            let r = out.results[k]
+            let r = results[k]
+            results[k] = ChunkResult()
             report.inputRows += r.rows
             report.inputBytes += r.bytes
             switch task.table {
@@ -429,7 +423,6 @@ struct WarehouseBuilder {
                 rFact.append(contentsOf: r.fact)
             }
         }
-        out.results = []
         report.proceduresWithoutEncounter = countNegative(pFact)
         report.reportsWithoutEncounter = countNegative(rFact)
         for i in dFact.indices {

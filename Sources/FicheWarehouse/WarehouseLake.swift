@@ -106,15 +106,7 @@ func readTables(lake: Lake, _ names: [String], dateRange: ClosedRange<Int32>?) t
     for t in sources.indices.sorted(by: { sources[$0].count > sources[$1].count }) {
         for i in 0..<sources[t].count { tasks.append((t, i)) }
     }
-    final class Slots: @unchecked Sendable {
-        var parts: [[Batch?]]
-        var errors: [(any Error)?]
-        init(_ sources: [TableChunks], tasks: Int) {
-            parts = sources.map { Array(repeating: nil, count: $0.count) }
-            errors = Array(repeating: nil, count: tasks)
-        }
-    }
-    let slots = Slots(sources, tasks: tasks.count)
+    let slots = TaskSlots<Batch>(tasks.count)
     let next = WorkCounter()
     let taskList = tasks, chunkSources = sources
     Workers.run(min(Workers.count, max(1, tasks.count))) { _ in
@@ -123,17 +115,20 @@ func readTables(lake: Lake, _ names: [String], dateRange: ClosedRange<Int32>?) t
             if k >= taskList.count { return }
             let (t, i) = taskList[k]
             do {
-                slots.parts[t][i] = try chunkSources[t].chunk(i)
+                slots.set(k, try chunkSources[t].chunk(i))
             } catch {
-                slots.errors[k] = error
+                slots.fail(k, error)
             }
         }
     }
-    for e in slots.errors { if let e { throw e } }
+    if let e = slots.firstError() { throw e }
     var out: [Batch] = []
     for t in sources.indices {
-        var parts = slots.parts[t].compactMap { $0 }
-        slots.parts[t] = []
+        // Tasks of one table were queued in chunk order.
+        var parts: [Batch] = []
+        for (k, task) in tasks.enumerated() where task.table == t {
+            if let b = slots.take(k) { parts.append(b) }
+        }
         out.append(parts.isEmpty ? ClinicalInput.emptyBatch(names[t]) : concatenateReleasing(&parts))
     }
     return out
