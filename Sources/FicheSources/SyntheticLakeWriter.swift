@@ -1,0 +1,133 @@
+// Writes a synthetic clinic into the lake's clinical tables: block by block, in one
+// transaction that commits every table at once at the end, so memory stays bounded
+// by one block and a failed run leaves nothing behind.
+
+import FicheLake
+
+/// What `SyntheticClinic.write(to:)` did.
+public struct SyntheticWriteSummary: Sendable {
+    public let seed: UInt64
+    public let patients: Int
+    public let facilities: Int
+    public let blocks: Int
+    /// Rows written per clinical table, in write order.
+    public let rows: [(table: String, rows: Int)]
+    /// Compressed bytes of the chunk files written.
+    public let bytes: Int
+    /// Seconds spent generating batches, and appending them to the lake (encoding,
+    /// compressing, writing, fsyncing) plus the commit.
+    public let generateSeconds: Double
+    public let writeSeconds: Double
+    /// True when the run replaced earlier synthetic data.
+    public let replaced: Bool
+
+    public func rows(of table: String) -> Int { rows.first { $0.table == table }?.rows ?? 0 }
+    public var totalRows: Int { rows.reduce(0) { $0 + $1.rows } }
+    public var encounters: Int { rows(of: ClinicalModel.encounters) }
+    public var totalSeconds: Double { generateSeconds + writeSeconds }
+}
+
+public enum SyntheticWriteError: Error, CustomStringConvertible, Equatable {
+    /// The lake already holds synthetic rows (from the commit described).
+    case alreadyGenerated(table: String, operation: String, time: String)
+    /// `--replace` cannot remove synthetic rows from a table that other sources also wrote.
+    case sharedTable(table: String, source: String)
+
+    public var description: String {
+        switch self {
+        case .alreadyGenerated(let table, let operation, let time):
+            "the lake already holds synthetic data (table `\(table)`: `\(operation)` at \(time)); "
+                + "pass --replace to regenerate it, or --lake to write elsewhere"
+        case .sharedTable(let table, let source):
+            "cannot replace the synthetic data: table `\(table)` also holds `\(source)` rows, "
+                + "and the lake can only replace a table whole; generate into a separate --lake"
+        }
+    }
+}
+
+extension SyntheticClinic {
+    /// The tables a synthetic run writes, in order.
+    public static let tableNames = [
+        ClinicalModel.facilities, ClinicalModel.diagnosisCodes, ClinicalModel.patients, ClinicalModel.encounters,
+        ClinicalModel.procedures, ClinicalModel.diagnoses, ClinicalModel.reports,
+    ]
+
+    /// The commit log's operation text for this run (how to reproduce it).
+    public var operation: String { "generate seed=\(seed) patients=\(patients) facilities=\(facilities)" }
+
+    /// Generates every block and writes it to `lake` in one transaction.
+    /// Refuses when the lake already holds synthetic data, unless `replace` is set and the
+    /// synthetic tables hold nothing else. `progress` is called after each block with
+    /// (blocks done, blocks total).
+    public func write(to lake: Lake, replace: Bool = false, chunkRows: Int = 1 << 20, zstdLevel: Int = 3,
+                      progress: ((Int, Int) -> Void)? = nil) throws -> SyntheticWriteSummary {
+        var mustReplace = false
+        for name in Self.tableNames {
+            let snapshot = try lake.table(name).snapshot()
+            let history = snapshot.history
+            if let earlier = history.last(where: { $0.source == Self.source }) {
+                guard replace else {
+                    throw SyntheticWriteError.alreadyGenerated(table: name, operation: earlier.operation, time: earlier.time)
+                }
+                mustReplace = true
+            }
+            if replace {
+                // Which source added each live chunk: replacing is safe only if all are ours.
+                var addedBy: [String: String] = [:]
+                for c in history { for a in c.add { addedBy[a.file] = c.source } }
+                if let other = snapshot.chunks.lazy.compactMap({ addedBy[$0.file] }).first(where: { $0 != Self.source }) {
+                    throw SyntheticWriteError.sharedTable(table: name, source: other)
+                }
+            }
+        }
+
+        let clock = ContinuousClock()
+        var generating = Duration.zero, writing = Duration.zero
+        let txn = LakeTransaction(lake: lake, source: Self.source, operation: operation,
+                                  chunkRows: chunkRows, zstdLevel: zstdLevel)
+        var rows = [Int](repeating: 0, count: Self.tableNames.count)
+
+        var t0 = clock.now
+        let reference = [facilityBatch(), diagnosisCodeBatch()]
+        generating += clock.now - t0
+        t0 = clock.now
+        if mustReplace {
+            for name in Self.tableNames { try txn.replaceAll(name) }
+        }
+        for (i, batch) in reference.enumerated() {
+            try txn.append(batch, to: Self.tableNames[i])
+            rows[i] += batch.rowCount
+        }
+        writing += clock.now - t0
+
+        for b in 0..<blockCount {
+            t0 = clock.now
+            let block = generate(block: b)
+            generating += clock.now - t0
+            t0 = clock.now
+            for (k, table) in block.tables.enumerated() {
+                try txn.append(table.batch, to: table.name)
+                rows[k + 2] += table.batch.rowCount
+            }
+            writing += clock.now - t0
+            progress?(b + 1, blockCount)
+        }
+        t0 = clock.now
+        try txn.commit()
+        writing += clock.now - t0
+
+        var bytes = 0
+        for name in Self.tableNames {
+            if let mine = try lake.table(name).snapshot().history.last, mine.source == Self.source {
+                bytes += mine.add.reduce(0) { $0 + $1.bytes }
+            }
+        }
+        func seconds(_ d: Duration) -> Double {
+            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        return SyntheticWriteSummary(seed: seed, patients: patients, facilities: facilities, blocks: blockCount,
+                                     rows: Array(zip(Self.tableNames, rows)).map { ($0, $1) }, bytes: bytes,
+                                     generateSeconds: seconds(generating), writeSeconds: seconds(writing),
+                                     replaced: mustReplace)
+    }
+}
