@@ -76,9 +76,19 @@ struct SyntheticBlockBuilder {
         days.reserveCapacity(64)
     }
 
-    /// Generates patient number `p` (global) and appends all their rows.
-    mutating func addPatient(_ p: Int, pool: UnsafeBufferPointer<UInt8>, starts: UnsafeBufferPointer<Int32>) {
-        let l = lookup
+    /// Generates the patients numbered `range` (global numbers) and appends all their rows.
+    mutating func addPatients(_ range: Range<Int>) {
+        let l = lookup  // one copy for the whole block: no reference counting per patient
+        l.pool.bytes.withUnsafeBufferPointer { pool in
+            l.pool.starts.withUnsafeBufferPointer { starts in
+                for p in range { addPatient(p, l, pool, starts) }
+            }
+        }
+    }
+
+    @inline(__always)
+    private mutating func addPatient(_ p: Int, _ l: SyntheticLookup, _ pool: UnsafeBufferPointer<UInt8>,
+                                     _ starts: UnsafeBufferPointer<Int32>) {
         let key = UInt64(p)
         var r = SplitMix64(seed: clinic.seed ^ SyntheticClinic.Tag.stream.rawValue ^ (key &* 0xD1B5_4A32_D192_ED03))
         _ = r.next()

@@ -139,11 +139,7 @@ public struct SyntheticClinic: Sendable {
         let first = min(patients, max(0, block) * blockPatients)
         let last = min(patients, first + blockPatients)
         var b = SyntheticBlockBuilder(clinic: self, firstPatient: first, patientCount: last - first)
-        lookup.pool.bytes.withUnsafeBufferPointer { pool in
-            lookup.pool.starts.withUnsafeBufferPointer { starts in
-                for p in first..<last { b.addPatient(p, pool: pool, starts: starts) }
-            }
-        }
+        b.addPatients(first..<last)
         return b.finish()
     }
 }

@@ -20,6 +20,8 @@ public struct SyntheticWriteSummary: Sendable {
     public let writeSeconds: Double
     /// True when the run replaced earlier synthetic data.
     public let replaced: Bool
+    /// False for a dry run.
+    public let written: Bool
 
     public func rows(of table: String) -> Int { rows.first { $0.table == table }?.rows ?? 0 }
     public var totalRows: Int { rows.reduce(0) { $0 + $1.rows } }
@@ -54,6 +56,28 @@ extension SyntheticClinic {
 
     /// The commit log's operation text for this run (how to reproduce it).
     public var operation: String { "generate seed=\(seed) patients=\(patients) facilities=\(facilities)" }
+
+    /// Generates every block and counts its rows without writing anything: the generator's
+    /// own speed.
+    public func dryRun(progress: ((Int, Int) -> Void)? = nil) -> SyntheticWriteSummary {
+        let clock = ContinuousClock()
+        var rows = [Int](repeating: 0, count: Self.tableNames.count)
+        let t0 = clock.now
+        rows[0] = facilityBatch().rowCount
+        rows[1] = diagnosisCodeBatch().rowCount
+        for b in 0..<blockCount {
+            let block = generate(block: b)
+            for (k, table) in block.tables.enumerated() { rows[k + 2] += table.batch.rowCount }
+            progress?(b + 1, blockCount)
+        }
+        return SyntheticWriteSummary(seed: seed, patients: patients, facilities: facilities, blocks: blockCount,
+                                     rows: Array(zip(Self.tableNames, rows)).map { ($0, $1) }, bytes: 0,
+                                     generateSeconds: Self.seconds(clock.now - t0), writeSeconds: 0, replaced: false, written: false)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
 
     /// Generates every block and writes it to `lake` in one transaction.
     /// Refuses when the lake already holds synthetic data, unless `replace` is set and the
@@ -122,12 +146,9 @@ extension SyntheticClinic {
                 bytes += mine.add.reduce(0) { $0 + $1.bytes }
             }
         }
-        func seconds(_ d: Duration) -> Double {
-            Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
-        }
         return SyntheticWriteSummary(seed: seed, patients: patients, facilities: facilities, blocks: blockCount,
                                      rows: Array(zip(Self.tableNames, rows)).map { ($0, $1) }, bytes: bytes,
-                                     generateSeconds: seconds(generating), writeSeconds: seconds(writing),
-                                     replaced: mustReplace)
+                                     generateSeconds: Self.seconds(generating), writeSeconds: Self.seconds(writing),
+                                     replaced: mustReplace, written: true)
     }
 }

@@ -60,13 +60,29 @@ struct SyntheticTextPool: Sendable {
     /// `count` rows of the same string.
     static func constant(_ s: String, count: Int) -> StringArray {
         let unit = Array(s.utf8)
+        let width = unit.count
         let offsets = [Int32](unsafeUninitializedCapacity: count + 1) { off, c in
-            for r in 0...count { off[r] = Int32(truncatingIfNeeded: r * unit.count) }
+            for r in 0...count { off[r] = Int32(truncatingIfNeeded: r * width) }
             c = count + 1
         }
-        var data = [UInt8]()
-        data.reserveCapacity(unit.count * count)
-        for _ in 0..<count { data.append(contentsOf: unit) }
+        let total = width * count
+        let data = [UInt8](unsafeUninitializedCapacity: total) { out, c in
+            guard let dst = out.baseAddress, total > 0 else {
+                c = 0
+                return
+            }
+            unit.withUnsafeBufferPointer { u in
+                if let src = u.baseAddress { dst.update(from: src, count: width) }
+            }
+            // Doubling copies: log2(count) memcpy calls.
+            var filled = width
+            while filled < total {
+                let n = Swift.min(filled, total - filled)
+                (dst + filled).update(from: dst, count: n)
+                filled += n
+            }
+            c = total
+        }
         return StringArray(offsets: offsets, bytes: data)
     }
 }

@@ -45,6 +45,9 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Replace synthetic data already in the lake instead of refusing.")
     var replace = false
 
+    @Flag(help: "Generate and count the rows, but write nothing (measures the generator alone).")
+    var dryRun = false
+
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
@@ -58,11 +61,15 @@ struct GenerateCommand: ParsableCommand {
         }
         let showProgress = isatty(STDERR_FILENO) == 1 && clinic.blockCount > 1
         let summary: SyntheticWriteSummary
+        let progress = { (done: Int, total: Int) in
+            guard showProgress else { return }
+            FileHandle.standardError.write(Data("\rgenerating: block \(done)/\(total)".utf8))
+        }
         do {
-            let lake = try Lake(root: lake ?? Lake.defaultRoot())
-            summary = try clinic.write(to: lake, replace: replace) { done, total in
-                guard showProgress else { return }
-                FileHandle.standardError.write(Data("\rgenerating: block \(done)/\(total)".utf8))
+            if dryRun {
+                summary = clinic.dryRun(progress: progress)
+            } else {
+                summary = try clinic.write(to: try Lake(root: lake ?? Lake.defaultRoot()), replace: replace, progress: progress)
             }
             if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         } catch {
@@ -80,7 +87,8 @@ struct GenerateCommand: ParsableCommand {
     static func rate(_ n: Int, _ seconds: Double) -> Double { seconds > 0 ? Double(n) / seconds : 0 }
 
     static func text(_ s: SyntheticWriteSummary) -> String {
-        var lines = ["\(s.replaced ? "replaced with" : "generated") seed \(s.seed): \(s.patients) patients, \(s.facilities) facilities, \(s.blocks) block(s)"]
+        let verb = !s.written ? "dry run (nothing written)," : s.replaced ? "replaced with" : "generated"
+        var lines = ["\(verb) seed \(s.seed): \(s.patients) patients, \(s.facilities) facilities, \(s.blocks) block(s)"]
         let width = s.rows.map(\.table.count).max() ?? 0
         for (table, rows) in s.rows {
             lines.append("  \(table.padding(toLength: width, withPad: " ", startingAt: 0))  \(rows)")
@@ -90,7 +98,7 @@ struct GenerateCommand: ParsableCommand {
         lines.append("  total rows \(s.totalRows), \(String(format: "%.1f", Double(s.bytes) / 1_048_576)) MiB compressed")
         lines.append("time: generate \(f(s.generateSeconds)) s, write \(f(s.writeSeconds)) s, total \(f(s.totalSeconds)) s")
         lines.append("rate: \(m(rate(s.encounters, s.totalSeconds))) encounters/s, \(m(rate(s.totalRows, s.totalSeconds))) rows/s"
-            + " (generate alone \(m(rate(s.totalRows, s.generateSeconds))) rows/s, write alone \(m(rate(s.totalRows, s.writeSeconds))) rows/s)")
+            + (s.written ? " (generate alone \(m(rate(s.totalRows, s.generateSeconds))) rows/s, write alone \(m(rate(s.totalRows, s.writeSeconds))) rows/s)" : ""))
         return lines.joined(separator: "\n")
     }
 
@@ -99,7 +107,7 @@ struct GenerateCommand: ParsableCommand {
         for (t, n) in s.rows { rows[t] = n }
         let object: [String: Any] = [
             "seed": s.seed, "patients": s.patients, "facilities": s.facilities, "blocks": s.blocks,
-            "replaced": s.replaced, "rows": rows, "total_rows": s.totalRows, "bytes": s.bytes,
+            "replaced": s.replaced, "written": s.written, "rows": rows, "total_rows": s.totalRows, "bytes": s.bytes,
             "generate_seconds": s.generateSeconds, "write_seconds": s.writeSeconds,
             "encounters_per_second": rate(s.encounters, s.totalSeconds),
             "rows_per_second": rate(s.totalRows, s.totalSeconds),
