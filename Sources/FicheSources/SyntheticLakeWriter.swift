@@ -2,6 +2,7 @@
 // transaction that commits every table at once at the end, so memory stays bounded
 // by one block and a failed run leaves nothing behind.
 
+import Dispatch
 import FicheLake
 
 /// What `SyntheticClinic.write(to:)` did.
@@ -15,9 +16,12 @@ public struct SyntheticWriteSummary: Sendable {
     /// Compressed bytes of the chunk files written.
     public let bytes: Int
     /// Seconds spent generating batches, and appending them to the lake (encoding,
-    /// compressing, writing, fsyncing) plus the commit.
+    /// compressing, writing, fsyncing) plus the commit. Generation of the next block
+    /// overlaps the writing of the current one, so the two can add up to more than
+    /// `wallSeconds`, the time the whole run took.
     public let generateSeconds: Double
     public let writeSeconds: Double
+    public let wallSeconds: Double
     /// True when the run replaced earlier synthetic data.
     public let replaced: Bool
     /// False for a dry run.
@@ -26,7 +30,6 @@ public struct SyntheticWriteSummary: Sendable {
     public func rows(of table: String) -> Int { rows.first { $0.table == table }?.rows ?? 0 }
     public var totalRows: Int { rows.reduce(0) { $0 + $1.rows } }
     public var encounters: Int { rows(of: ClinicalModel.encounters) }
-    public var totalSeconds: Double { generateSeconds + writeSeconds }
 }
 
 public enum SyntheticWriteError: Error, CustomStringConvertible, Equatable {
@@ -72,7 +75,8 @@ extension SyntheticClinic {
         }
         return SyntheticWriteSummary(seed: seed, patients: patients, facilities: facilities, blocks: blockCount,
                                      rows: Array(zip(Self.tableNames, rows)).map { ($0, $1) }, bytes: 0,
-                                     generateSeconds: Self.seconds(clock.now - t0), writeSeconds: 0, replaced: false, written: false)
+                                     generateSeconds: Self.seconds(clock.now - t0), writeSeconds: 0,
+                                     wallSeconds: Self.seconds(clock.now - t0), replaced: false, written: false)
     }
 
     static func seconds(_ d: Duration) -> Double {
@@ -106,15 +110,27 @@ extension SyntheticClinic {
         }
 
         let clock = ContinuousClock()
-        var generating = Duration.zero, writing = Duration.zero
+        let start = clock.now
+        var writing = Duration.zero
         let txn = LakeTransaction(lake: lake, source: Self.source, operation: operation,
                                   chunkRows: chunkRows, zstdLevel: zstdLevel)
         var rows = [Int](repeating: 0, count: Self.tableNames.count)
 
+        // The next block is generated on a worker thread while this one is written.
+        let worker = DispatchQueue(label: "fiche.synthetic.generate")
+        let generated = GeneratedBlocks()
+        func startGenerating(_ b: Int) {
+            guard b < blockCount else { return }
+            worker.async(group: generated.group) { [self] in
+                let t = clock.now
+                let block = generate(block: b)
+                generated.put(block, seconds: clock.now - t)
+            }
+        }
+        startGenerating(0)
+
         var t0 = clock.now
         let reference = [facilityBatch(), diagnosisCodeBatch()]
-        generating += clock.now - t0
-        t0 = clock.now
         if mustReplace {
             for name in Self.tableNames { try txn.replaceAll(name) }
         }
@@ -125,9 +141,9 @@ extension SyntheticClinic {
         writing += clock.now - t0
 
         for b in 0..<blockCount {
-            t0 = clock.now
-            let block = generate(block: b)
-            generating += clock.now - t0
+            generated.group.wait()
+            guard let block = generated.take() else { preconditionFailure("block \(b) was not generated") }
+            startGenerating(b + 1)
             t0 = clock.now
             for (k, table) in block.tables.enumerated() {
                 try txn.append(table.batch, to: table.name)
@@ -139,6 +155,7 @@ extension SyntheticClinic {
         t0 = clock.now
         try txn.commit()
         writing += clock.now - t0
+        let wall = clock.now - start
 
         var bytes = 0
         for name in Self.tableNames {
@@ -148,7 +165,31 @@ extension SyntheticClinic {
         }
         return SyntheticWriteSummary(seed: seed, patients: patients, facilities: facilities, blocks: blockCount,
                                      rows: Array(zip(Self.tableNames, rows)).map { ($0, $1) }, bytes: bytes,
-                                     generateSeconds: Self.seconds(generating), writeSeconds: Self.seconds(writing),
+                                     generateSeconds: Self.seconds(generated.seconds), writeSeconds: Self.seconds(writing),
+                                     wallSeconds: Self.seconds(wall),
                                      replaced: mustReplace, written: true)
+    }
+}
+
+/// The hand-over between the generating worker and the writer: at most one block waits.
+private final class GeneratedBlocks: @unchecked Sendable {
+    let group = DispatchGroup()
+    private let lock = DispatchSemaphore(value: 1)
+    private var block: SyntheticBlock?
+    private(set) var seconds = Duration.zero
+
+    func put(_ b: SyntheticBlock, seconds s: Duration) {
+        lock.wait()
+        block = b
+        seconds += s
+        lock.signal()
+    }
+
+    func take() -> SyntheticBlock? {
+        lock.wait()
+        defer { lock.signal() }
+        let b = block
+        block = nil
+        return b
     }
 }
