@@ -95,9 +95,9 @@ public enum RwandaCatalog {
     /// first-line care; referral hospitals draw from a wide catchment).
     static func homeWeight(_ type: FacilityType) -> Double {
         switch type {
-        case .referralHospital: 3.0
-        case .districtHospital: 2.0
-        case .healthCentre: 2.5
+        case .referralHospital: 2.0
+        case .districtHospital: 2.5
+        case .healthCentre: 4.0
         }
     }
 

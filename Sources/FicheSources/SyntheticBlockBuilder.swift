@@ -16,7 +16,7 @@ struct SyntheticBlockBuilder {
     var patientSex: [UInt8] = []
     var patientBirthYear: [Int16] = []
     var patientBirthDate: [Int32] = []
-    var patientHome: [UInt16] = []
+    var patientDistrict: [UInt8] = []
     var patientNumber: SyntheticTextColumn
     // encounters
     var encounterID: [UUID16] = []
@@ -56,7 +56,7 @@ struct SyntheticBlockBuilder {
         patientSex.reserveCapacity(n)
         patientBirthYear.reserveCapacity(n)
         patientBirthDate.reserveCapacity(n)
-        patientHome.reserveCapacity(n)
+        patientDistrict.reserveCapacity(n)
         encounterID.reserveCapacity(e)
         encounterPatient.reserveCapacity(e)
         encounterFacility.reserveCapacity(e)
@@ -104,7 +104,12 @@ struct SyntheticBlockBuilder {
         patientSex.append(female == 1 ? 0 : 1)
         patientBirthDate.append(birth)
         patientBirthYear.append(Int16(SyntheticCalendar.year(Int(birth))))
-        patientHome.append(UInt16(home))
+        // Patients live in their facility's district; a referral hospital draws on its whole province.
+        var district = l.facilityDistrictIndex[home]
+        if l.facilityIsReferral[home] && r.chance(0.6) {
+            district = l.facilityProvinceFirstDistrict[home] &+ UInt8(r.below(Int(l.facilityProvinceDistrictCount[home])))
+        }
+        patientDistrict.append(district)
         appendPatientNumber(p + 1)
 
         // How often they come
@@ -288,8 +293,8 @@ struct SyntheticBlockBuilder {
             Column(.string(l.pool.column(patientSex, ids: l.sexText))),
             Column(.int16(patientBirthYear)),
             Column(.date(patientBirthDate)),
-            Column(.string(l.pool.column(patientHome, ids: l.facilityDistrictText))),
-            Column(.string(l.pool.column(patientHome, ids: l.facilityProvinceText))),
+            Column(.string(l.pool.column(patientDistrict, ids: l.districtText))),
+            Column(.string(l.pool.column(patientDistrict, ids: l.districtProvinceText))),
         ])
         let encounters = Batch(schema: ClinicalModel.encounterSchema, columns: [
             Column(.uuid(encounterID)),

@@ -15,8 +15,14 @@ struct SyntheticLookup: Sendable {
     var facilityDistrict: [String] = []
     var facilityProvince: [String] = []
     var facilityIsHospital: [Bool] = []
-    var facilityDistrictText: [Int32] = []
-    var facilityProvinceText: [Int32] = []
+    /// The thirty districts, province by province, as text.
+    var districtText: [Int32] = []
+    var districtProvinceText: [Int32] = []
+    /// A facility's district (index into the districts), and the districts of its province.
+    var facilityDistrictIndex: [UInt8] = []
+    var facilityProvinceFirstDistrict: [UInt8] = []
+    var facilityProvinceDistrictCount: [UInt8] = []
+    var facilityIsReferral: [Bool] = []
     /// Home facility of a patient, by 12 random bits.
     var homeTable: [UInt16] = []
     /// Where an outpatient goes when not at home, by 12 bits.
@@ -118,8 +124,18 @@ struct SyntheticLookup: Sendable {
             }
         }
         facilityIsHospital = facilityType.map(\.isHospital)
-        facilityDistrictText = facilityDistrict.map { pool.add($0) }
-        facilityProvinceText = facilityProvince.map { pool.add($0) }
+        districtText = districts.map { pool.add($0.0) }
+        districtProvinceText = districts.map { pool.add($0.1) }
+        for d in facilityDistrict {
+            guard let i = districts.firstIndex(where: { $0.0 == d }),
+                  let first = districts.firstIndex(where: { $0.1 == districts[i].1 }) else {
+                preconditionFailure("facility district \(d) is not a Rwandan district")
+            }
+            facilityDistrictIndex.append(UInt8(i))
+            facilityProvinceFirstDistrict.append(UInt8(first))
+            facilityProvinceDistrictCount.append(UInt8(districts.filter { $0.1 == districts[i].1 }.count))
+        }
+        facilityIsReferral = facilityType.map { $0 == .referralHospital }
         homeTable = Self.table(facilityType.map(RwandaCatalog.homeWeight), bits: 12).map { UInt16($0) }
         referralTable = Self.table(facilityType.map { t -> Double in
             switch t {
