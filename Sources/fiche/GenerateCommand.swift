@@ -8,23 +8,17 @@ struct GenerateCommand: ParsableCommand {
         commandName: "generate",
         abstract: "Generate a synthetic Rwandan clinic network into the lake's clinical tables.",
         discussion: """
-            Writes facilities, diagnosis_codes, patients, encounters, procedures, diagnoses and
-            reports (source `synthetic`) in one commit: a failed run leaves the lake unchanged.
+            Writes facilities, diagnosis_codes, patients, encounters, procedures, diagnoses and reports (source `synthetic`) in one commit: a failed run leaves the lake unchanged. A lake that already holds synthetic data is refused unless --replace is given.
 
-            The data imitate a Rwandan network of referral hospitals, district hospitals and
-            health centres over 2022-2024: a young population, rainy-season malaria and
-            respiratory peaks, age-dependent ICD-10 diagnoses, CPT-coded tests and images
-            (XR, CT, MR, US, LAB) and templated radiology and pathology reports.
+            The data imitate a Rwandan network of referral hospitals, district hospitals and health centres over 2022-2024: a young population, rainy-season malaria and respiratory peaks, age-dependent ICD-10 diagnoses, CPT-coded tests and images (XR, CT, MR, US, LAB) and templated radiology and pathology reports.
 
-            The same --seed gives the same data, byte for byte. The defaults give the original
-            pipeline's volumes (about 27,000 encounters, 50,000 procedures and 33,000
-            diagnoses); --patients scales them linearly, in blocks of --block-patients patients,
-            so memory stays bounded however many patients are generated.
+            The same --seed gives the same data, byte for byte. The defaults give the original pipeline's volumes (about 27,000 encounters, 50,000 procedures and 33,000 diagnoses); --patients scales them linearly, in blocks of --block-patients patients, so memory stays bounded however many patients are generated. The summary gives encounters and rows per second, and the time spent generating and writing.
 
             Examples:
-              fiche generate                          5,000 patients into ./lake (or $FICHE_LAKE)
+              fiche generate
               fiche generate --patients 1000000 --json
               fiche generate --lake /tmp/lake --seed 7 --replace
+              fiche generate --patients 1000000 --dry-run
             """)
 
     @Option(help: "The lake folder (default: $FICHE_LAKE, else ./lake).")
