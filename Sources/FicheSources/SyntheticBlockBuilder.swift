@@ -18,27 +18,54 @@ struct SyntheticBlockBuilder {
     var patientBirthDate: [Int32] = []
     var patientDistrict: [UInt8] = []
     var patientNumber: SyntheticTextColumn
-    // encounters
-    var encounterID: [UUID16] = []
-    var encounterPatient: [UUID16] = []
-    var encounterFacility: [UUID16] = []
-    var encounterDate: [Int32] = []
-    var encounterType: [UInt8] = []
-    // procedures
-    var procedureID: [UUID16] = []
-    var procedureEncounter: [UUID16] = []
-    var procedureCatalog: [UInt8] = []
-    var procedureDate: [Int32] = []
-    // diagnoses
-    var diagnosisID: [UUID16] = []
-    var diagnosisEncounter: [UUID16] = []
-    var diagnosisCatalog: [UInt8] = []
-    var diagnosisPrimary: [Bool] = []
-    // reports
-    var reportID: [UUID16] = []
-    var reportEncounter: [UUID16] = []
-    var reportType: [UInt8] = []
-    var reportText: SyntheticTextColumn
+    /// Encounters and what hangs off them, one set of columns per calendar year, so every
+    /// chunk the lake writes covers one year (date-range reads skip the others).
+    var years: [Events]
+
+    struct Events {
+        // encounters
+        var encounterID: [UUID16] = []
+        var encounterPatient: [UUID16] = []
+        var encounterFacility: [UUID16] = []
+        var encounterDate: [Int32] = []
+        var encounterType: [UInt8] = []
+        // procedures
+        var procedureID: [UUID16] = []
+        var procedureEncounter: [UUID16] = []
+        var procedureCatalog: [UInt8] = []
+        var procedureDate: [Int32] = []
+        // diagnoses
+        var diagnosisID: [UUID16] = []
+        var diagnosisEncounter: [UUID16] = []
+        var diagnosisCatalog: [UInt8] = []
+        var diagnosisPrimary: [Bool] = []
+        // reports
+        var reportID: [UUID16] = []
+        var reportEncounter: [UUID16] = []
+        var reportType: [UInt8] = []
+        var reportText: SyntheticTextColumn
+
+        init(encounters e: Int) {
+            let p = e * 2, d = e * 5 / 4, r = e
+            reportText = SyntheticTextColumn(rows: r, bytesPerRow: 280)
+            encounterID.reserveCapacity(e)
+            encounterPatient.reserveCapacity(e)
+            encounterFacility.reserveCapacity(e)
+            encounterDate.reserveCapacity(e)
+            encounterType.reserveCapacity(e)
+            procedureID.reserveCapacity(p)
+            procedureEncounter.reserveCapacity(p)
+            procedureCatalog.reserveCapacity(p)
+            procedureDate.reserveCapacity(p)
+            diagnosisID.reserveCapacity(d)
+            diagnosisEncounter.reserveCapacity(d)
+            diagnosisCatalog.reserveCapacity(d)
+            diagnosisPrimary.reserveCapacity(d)
+            reportID.reserveCapacity(r)
+            reportEncounter.reserveCapacity(r)
+            reportType.reserveCapacity(r)
+        }
+    }
 
     /// Visit days of the current patient (reused).
     var days: [Int32] = []
@@ -50,29 +77,12 @@ struct SyntheticBlockBuilder {
         self.patientCount = n
         facilityIDs = (0..<clinic.facilities).map(clinic.facilityID)
         patientNumber = SyntheticTextColumn(rows: n, bytesPerRow: 11)
-        let e = n * 6, p = e * 2, d = e * 5 / 4, r = e
-        reportText = SyntheticTextColumn(rows: r, bytesPerRow: 280)
         patientID.reserveCapacity(n)
         patientSex.reserveCapacity(n)
         patientBirthYear.reserveCapacity(n)
         patientBirthDate.reserveCapacity(n)
         patientDistrict.reserveCapacity(n)
-        encounterID.reserveCapacity(e)
-        encounterPatient.reserveCapacity(e)
-        encounterFacility.reserveCapacity(e)
-        encounterDate.reserveCapacity(e)
-        encounterType.reserveCapacity(e)
-        procedureID.reserveCapacity(p)
-        procedureEncounter.reserveCapacity(p)
-        procedureCatalog.reserveCapacity(p)
-        procedureDate.reserveCapacity(p)
-        diagnosisID.reserveCapacity(d)
-        diagnosisEncounter.reserveCapacity(d)
-        diagnosisCatalog.reserveCapacity(d)
-        diagnosisPrimary.reserveCapacity(d)
-        reportID.reserveCapacity(r)
-        reportEncounter.reserveCapacity(r)
-        reportType.reserveCapacity(r)
+        years = (0..<SyntheticCalendar.years).map { _ in Events(encounters: n * 2) }
         days.reserveCapacity(64)
     }
 
@@ -157,11 +167,12 @@ struct SyntheticBlockBuilder {
             }
             let encKey = key << 8 | UInt64(v)
             let eid = clinic.id(.encounter, encKey)
-            encounterID.append(eid)
-            encounterPatient.append(pid)
-            encounterFacility.append(facilityIDs[facility])
-            encounterDate.append(day)
-            encounterType.append(type)
+            let y = Int(l.dayYear[Int(day - SyntheticCalendar.firstDay)])
+            years[y].encounterID.append(eid)
+            years[y].encounterPatient.append(pid)
+            years[y].encounterFacility.append(facilityIDs[facility])
+            years[y].encounterDate.append(day)
+            years[y].encounterType.append(type)
 
             // Procedures: most visits have one to four tests or images.
             let wStart = Int(l.workupStart[dx]), wCount = Int(l.workupStart[dx + 1]) - wStart
@@ -191,28 +202,28 @@ struct SyntheticBlockBuilder {
                 } else if firstLab < 0 {
                     firstLab = proc
                 }
-                procedureID.append(clinic.id(.procedure, encKey << 4 | UInt64(j)))
-                procedureEncounter.append(eid)
-                procedureCatalog.append(UInt8(proc))
-                procedureDate.append(type == 1 ? day + Int32(r.below(3)) : day)
+                years[y].procedureID.append(clinic.id(.procedure, encKey << 4 | UInt64(j)))
+                years[y].procedureEncounter.append(eid)
+                years[y].procedureCatalog.append(UInt8(proc))
+                years[y].procedureDate.append(type == 1 ? day + Int32(r.below(3)) : day)
             }
 
             // Diagnoses: the first is primary; some visits are left uncoded.
             if !r.chance(0.08) {
-                diagnosisID.append(clinic.id(.diagnosis, encKey << 4))
-                diagnosisEncounter.append(eid)
-                diagnosisCatalog.append(UInt8(dx))
-                diagnosisPrimary.append(true)
+                years[y].diagnosisID.append(clinic.id(.diagnosis, encKey << 4))
+                years[y].diagnosisEncounter.append(eid)
+                years[y].diagnosisCatalog.append(UInt8(dx))
+                years[y].diagnosisPrimary.append(true)
                 var previous = dx
                 let extra = Int(l.extraDiagnosisTable[r.slot(8)])
                 for k in 0..<extra {
                     let s = Int(l.diagnosisTables[tableBase | r.slot(14)])
                     if s == dx || s == previous { continue }
                     previous = s
-                    diagnosisID.append(clinic.id(.diagnosis, encKey << 4 | UInt64(k + 1)))
-                    diagnosisEncounter.append(eid)
-                    diagnosisCatalog.append(UInt8(s))
-                    diagnosisPrimary.append(false)
+                    years[y].diagnosisID.append(clinic.id(.diagnosis, encKey << 4 | UInt64(k + 1)))
+                    years[y].diagnosisEncounter.append(eid)
+                    years[y].diagnosisCatalog.append(UInt8(s))
+                    years[y].diagnosisPrimary.append(false)
                 }
             }
 
@@ -234,23 +245,23 @@ struct SyntheticBlockBuilder {
             }
             let abnormal = finding >= 0 && r.chance(0.85)
             let variant = r.below(3)
-            reportID.append(clinic.id(.report, encKey))
-            reportEncounter.append(eid)
-            reportType.append(pathology ? 1 : 0)
+            years[y].reportID.append(clinic.id(.report, encKey))
+            years[y].reportEncounter.append(eid)
+            years[y].reportType.append(pathology ? 1 : 0)
             if pathology {
-                reportText.add(pool, starts, l.pathologyHeaderText[reportOn])
-                reportText.add(pool, starts, l.diagnosisIndicationText[dx])
-                reportText.add(pool, starts, l.resultLeadText)
-                reportText.add(pool, starts, abnormal ? finding : l.procedureNormalText[reportOn])
-                reportText.add(pool, starts, l.commentText[variant])
+                years[y].reportText.add(pool, starts, l.pathologyHeaderText[reportOn])
+                years[y].reportText.add(pool, starts, l.diagnosisIndicationText[dx])
+                years[y].reportText.add(pool, starts, l.resultLeadText)
+                years[y].reportText.add(pool, starts, abnormal ? finding : l.procedureNormalText[reportOn])
+                years[y].reportText.add(pool, starts, l.commentText[variant])
             } else {
-                reportText.add(pool, starts, l.radiologyHeaderText[reportOn])
-                reportText.add(pool, starts, l.diagnosisIndicationText[dx])
-                reportText.add(pool, starts, l.comparisonText[r.below(3)])
-                reportText.add(pool, starts, abnormal ? finding : l.procedureNormalText[reportOn])
-                reportText.add(pool, starts, abnormal ? l.abnormalImpressionText[dx * 3 + variant] : l.normalImpressionText[variant])
+                years[y].reportText.add(pool, starts, l.radiologyHeaderText[reportOn])
+                years[y].reportText.add(pool, starts, l.diagnosisIndicationText[dx])
+                years[y].reportText.add(pool, starts, l.comparisonText[r.below(3)])
+                years[y].reportText.add(pool, starts, abnormal ? finding : l.procedureNormalText[reportOn])
+                years[y].reportText.add(pool, starts, abnormal ? l.abnormalImpressionText[dx * 3 + variant] : l.normalImpressionText[variant])
             }
-            reportText.endValue()
+            years[y].reportText.endValue()
         }
     }
 
@@ -281,14 +292,10 @@ struct SyntheticBlockBuilder {
 
     func finish() -> SyntheticBlock {
         let l = lookup
-        let source = SyntheticClinic.source
-        func constant(_ n: Int) -> Column { Column(.string(SyntheticTextPool.constant(source, count: n))) }
-        let np = patientID.count, ne = encounterID.count, nq = procedureID.count
-        let nd = diagnosisID.count, nr = reportID.count
-
+        let np = patientID.count
         let patients = Batch(schema: ClinicalModel.patientSchema, columns: [
             Column(.uuid(patientID)),
-            constant(np),
+            Self.constant(np),
             Column(.string(patientNumber.array)),
             Column(.string(l.pool.column(patientSex, ids: l.sexText))),
             Column(.int16(patientBirthYear)),
@@ -296,6 +303,21 @@ struct SyntheticBlockBuilder {
             Column(.string(l.pool.column(patientDistrict, ids: l.districtText))),
             Column(.string(l.pool.column(patientDistrict, ids: l.districtProvinceText))),
         ])
+        let events = years.map { $0.batches(l) }
+        return SyntheticBlock(firstPatient: firstPatient, patientCount: patientCount, patients: patients,
+                              encountersByYear: events.map(\.encounters), proceduresByYear: events.map(\.procedures),
+                              diagnosesByYear: events.map(\.diagnoses), reportsByYear: events.map(\.reports))
+    }
+
+    static func constant(_ n: Int) -> Column {
+        Column(.string(SyntheticTextPool.constant(SyntheticClinic.source, count: n)))
+    }
+}
+
+extension SyntheticBlockBuilder.Events {
+    func batches(_ l: SyntheticLookup) -> (encounters: Batch, procedures: Batch, diagnoses: Batch, reports: Batch) {
+        let constant = SyntheticBlockBuilder.constant
+        let ne = encounterID.count, nq = procedureID.count, nd = diagnosisID.count, nr = reportID.count
         let encounters = Batch(schema: ClinicalModel.encounterSchema, columns: [
             Column(.uuid(encounterID)),
             constant(ne),
@@ -333,7 +355,6 @@ struct SyntheticBlockBuilder {
             Column(.string(reportText.array)),
             Column(.string(SyntheticTextPool.constant("en", count: nr))),
         ])
-        return SyntheticBlock(firstPatient: firstPatient, patientCount: patientCount, patients: patients,
-                              encounters: encounters, procedures: procedures, diagnoses: diagnoses, reports: reports)
+        return (encounters, procedures, diagnoses, reports)
     }
 }

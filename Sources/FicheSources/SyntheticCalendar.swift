@@ -7,6 +7,8 @@ enum SyntheticCalendar {
     /// 2024-12-31.
     static let lastDay: Int32 = 20_088
     static var dayCount: Int { Int(lastDay - firstDay) + 1 }
+    static let firstYear = 2022
+    static let years = 3
 
     /// Days from 1970-01-01 to January 1st of `year` (proleptic Gregorian).
     static func yearStart(_ year: Int) -> Int {

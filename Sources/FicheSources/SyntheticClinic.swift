@@ -23,27 +23,33 @@ public enum SyntheticClinicError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-/// One block of patients with everything that happened to them.
+/// One block of patients with everything that happened to them. Encounters, procedures,
+/// diagnoses and reports come in one batch per calendar year of the encounter.
 public struct SyntheticBlock: Sendable {
     /// Global number of the block's first patient, and how many patients it holds.
     public let firstPatient: Int
     public let patientCount: Int
     public let patients: Batch
-    public let encounters: Batch
-    public let procedures: Batch
-    public let diagnoses: Batch
-    public let reports: Batch
+    public let encountersByYear: [Batch]
+    public let proceduresByYear: [Batch]
+    public let diagnosesByYear: [Batch]
+    public let reportsByYear: [Batch]
 
-    /// The block's batches by clinical table name, in the order they are written.
+    public var encounters: Batch { Batch.concatenate(encountersByYear) }
+    public var procedures: Batch { Batch.concatenate(proceduresByYear) }
+    public var diagnoses: Batch { Batch.concatenate(diagnosesByYear) }
+    public var reports: Batch { Batch.concatenate(reportsByYear) }
+
+    /// The block's batches with their clinical table names, in the order they are written.
     public var tables: [(name: String, batch: Batch)] {
-        [(ClinicalModel.patients, patients), (ClinicalModel.encounters, encounters),
-         (ClinicalModel.procedures, procedures), (ClinicalModel.diagnoses, diagnoses),
-         (ClinicalModel.reports, reports)]
+        [(ClinicalModel.patients, patients)]
+            + encountersByYear.map { (ClinicalModel.encounters, $0) }
+            + proceduresByYear.map { (ClinicalModel.procedures, $0) }
+            + diagnosesByYear.map { (ClinicalModel.diagnoses, $0) }
+            + reportsByYear.map { (ClinicalModel.reports, $0) }
     }
 
-    public var rowCount: Int {
-        patients.rowCount + encounters.rowCount + procedures.rowCount + diagnoses.rowCount + reports.rowCount
-    }
+    public var rowCount: Int { tables.reduce(0) { $0 + $1.batch.rowCount } }
 }
 
 public struct SyntheticClinic: Sendable {

@@ -57,6 +57,8 @@ extension SyntheticClinic {
         ClinicalModel.procedures, ClinicalModel.diagnoses, ClinicalModel.reports,
     ]
 
+    static func tableIndex(_ name: String) -> Int { tableNames.firstIndex(of: name) ?? 0 }
+
     /// The commit log's operation text for this run (how to reproduce it).
     public var operation: String { "generate seed=\(seed) patients=\(patients) facilities=\(facilities)" }
 
@@ -70,7 +72,7 @@ extension SyntheticClinic {
         rows[1] = diagnosisCodeBatch().rowCount
         for b in 0..<blockCount {
             let block = generate(block: b)
-            for (k, table) in block.tables.enumerated() { rows[k + 2] += table.batch.rowCount }
+            for table in block.tables { rows[Self.tableIndex(table.name)] += table.batch.rowCount }
             progress?(b + 1, blockCount)
         }
         return SyntheticWriteSummary(seed: seed, patients: patients, facilities: facilities, blocks: blockCount,
@@ -145,9 +147,9 @@ extension SyntheticClinic {
             guard let block = generated.take() else { preconditionFailure("block \(b) was not generated") }
             startGenerating(b + 1)
             t0 = clock.now
-            for (k, table) in block.tables.enumerated() {
+            for table in block.tables where table.batch.rowCount > 0 {
                 try txn.append(table.batch, to: table.name)
-                rows[k + 2] += table.batch.rowCount
+                rows[Self.tableIndex(table.name)] += table.batch.rowCount
             }
             writing += clock.now - t0
             progress?(b + 1, blockCount)

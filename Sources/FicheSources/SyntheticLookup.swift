@@ -39,6 +39,7 @@ struct SyntheticLookup: Sendable {
     // Calendar
     var dayTable: [UInt16] = []  // day offset from firstDay, 16 bits
     var dayRainy: [UInt8] = []
+    var dayYear: [UInt8] = []  // 0 = 2022
 
     // Diagnoses
     /// 16 tables of 14 bits each, at ((ageGroup * 2 + female) * 2 + rainy) << 14.
@@ -168,6 +169,9 @@ struct SyntheticLookup: Sendable {
         let first = Int(SyntheticCalendar.firstDay)
         let weights = (0..<SyntheticCalendar.dayCount).map { SyntheticCalendar.attendance(first + $0) }
         dayTable = Self.table(weights, bits: 16).map { UInt16($0) }
+        dayYear = (0..<SyntheticCalendar.dayCount).map {
+            UInt8(SyntheticCalendar.yearMonth(first + $0).year - SyntheticCalendar.firstYear)
+        }
         dayRainy = (0..<SyntheticCalendar.dayCount).map {
             SyntheticCalendar.isRainy(month: SyntheticCalendar.yearMonth(first + $0).month) ? 1 : 0
         }

@@ -67,14 +67,44 @@ let defaultClinic: GeneratedClinic = {
         let whole = GeneratedClinic(try SyntheticClinic(seed: 3, patients: 1000, blockPatients: 1000))
         let split = GeneratedClinic(try SyntheticClinic(seed: 3, patients: 1000, blockPatients: blockPatients))
         #expect(split.blocks.count == (1000 + blockPatients - 1) / blockPatients)
-        for table in [\SyntheticBlock.patients, \.encounters, \.procedures, \.diagnoses, \.reports] {
-            let names = whole.blocks[0][keyPath: table].schema.names
-            for name in names where whole.blocks[0][keyPath: table].column(name)?.type == .uuid {
-                #expect(whole.all(table) { $0.uuids(name) } == split.all(table) { $0.uuids(name) })
+        // Rows are grouped by block, then by year: compare them keyed by their ids.
+        #expect(whole.all(\.patients) { $0.uuids("patient_id") } == split.all(\.patients) { $0.uuids("patient_id") })
+        func keyed(_ g: GeneratedClinic) -> [UUID16: String] {
+            var m: [UUID16: String] = [:]
+            for b in g.blocks {
+                let e = b.encounters
+                for (i, (p, (f, d))) in zip(e.uuids("encounter_id"),
+                                            zip(e.uuids("patient_id"), zip(e.uuids("facility_id"), e.dates("encounter_date")))) {
+                    m[i] = "\(p.text) \(f.text) \(d)"
+                }
+                let q = b.procedures
+                for (i, (e, c)) in zip(q.uuids("procedure_id"), zip(q.uuids("encounter_id"), q.strings("procedure_code"))) {
+                    m[i] = "\(e.text) \(c)"
+                }
+                let d = b.diagnoses
+                for (i, (e, c)) in zip(d.uuids("diagnosis_id"), zip(d.uuids("encounter_id"), d.strings("code"))) {
+                    m[i] = "\(e.text) \(c)"
+                }
+                let r = b.reports
+                for (i, (e, t)) in zip(r.uuids("report_id"), zip(r.uuids("encounter_id"), r.strings("report_text"))) {
+                    m[i] = "\(e.text) \(t)"
+                }
             }
+            return m
         }
-        #expect(whole.all(\.reports) { $0.strings("report_text") } == split.all(\.reports) { $0.strings("report_text") })
-        #expect(whole.all(\.procedures) { $0.dates("procedure_date") } == split.all(\.procedures) { $0.dates("procedure_date") })
+        let a = keyed(whole), b = keyed(split)
+        #expect(a.count > 10_000)
+        #expect(a == b)
+    }
+
+    @Test func eachYearHasItsOwnBatch() {
+        for b in defaultClinic.blocks {
+            for (y, batch) in b.encountersByYear.enumerated() {
+                let years = Set(batch.dates("encounter_date").map { SyntheticCalendar.yearMonth(Int($0)).year })
+                #expect(years == [2022 + y])
+            }
+            #expect(b.proceduresByYear.count == 3 && b.diagnosesByYear.count == 3 && b.reportsByYear.count == 3)
+        }
     }
 
     @Test func defaultsReproduceTheOriginalVolumes() {

@@ -47,6 +47,7 @@ struct ScratchLake: ~Copyable {
         }
         #expect(ca[ClinicalModel.encounters] != cc[ClinicalModel.encounters], "another seed, other bytes")
         #expect(ca[ClinicalModel.patients]?.count == 4, "one chunk per block")
+        #expect(ca[ClinicalModel.encounters]?.count == 12, "one chunk per block and year")
         #expect(sa.blocks == 4)
         #expect(sa.bytes > 0)
     }
@@ -77,6 +78,22 @@ struct ScratchLake: ~Copyable {
             #expect(snap.history.last?.operation == "generate seed=5 patients=900 facilities=4")
         }
         #expect(summary.totalRows == expected.reduce(0) { $0 + $1.1.reduce(0) { $0 + $1.rowCount } })
+    }
+
+    @Test func aDateRangeReadSkipsTheOtherYearsChunks() throws {
+        let s = try ScratchLake()
+        _ = try SyntheticClinic(seed: 9, patients: 700, facilities: 5, blockPatients: 300).write(to: s.lake)
+        let snap = try s.lake.table(ClinicalModel.encounters).snapshot()
+        let all = try snap.readAll(columns: ["encounter_date"]).dates("encounter_date")
+        let y2023 = Int64(SyntheticCalendar.yearStart(2023))...Int64(SyntheticCalendar.yearStart(2024) - 1)
+        var read: [Int32] = [], chunks = 0
+        try snap.forEachChunk(columns: ["encounter_date"], prune: ChunkPrune(column: "encounter_date", range: y2023)) {
+            read += $0.dates("encounter_date")
+            chunks += 1
+        }
+        #expect(snap.chunks.count == 9)
+        #expect(chunks == 3, "one chunk per block for 2023")
+        #expect(read.sorted() == all.filter { y2023.contains(Int64($0)) }.sorted())
     }
 
     @Test func aSecondRunIsRefusedUnlessItReplaces() throws {
