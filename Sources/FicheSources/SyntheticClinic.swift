@@ -81,6 +81,15 @@ public struct SyntheticClinic: Sendable {
         lookup = SyntheticLookup(facilities: facilities)
     }
 
+    /// Encounters per patient on average (measured at the defaults): size a run for a
+    /// wanted number of encounters with `patients(forEncounters:)`.
+    public static let encountersPerPatient = 5.4
+
+    /// The number of patients that gives about `encounters` encounters.
+    public static func patients(forEncounters encounters: Int) -> Int {
+        max(0, Int((Double(encounters) / encountersPerPatient).rounded()))
+    }
+
     public var blockCount: Int { (patients + blockPatients - 1) / blockPatients }
 
     // Id namespaces: each entity's ids come from its own stream.

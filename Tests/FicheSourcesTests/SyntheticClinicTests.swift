@@ -115,6 +115,9 @@ let defaultClinic: GeneratedClinic = {
         #expect(within(g.count(\.encounters), 27_000), "encounters \(g.count(\.encounters))")
         #expect(within(g.count(\.procedures), 50_000), "procedures \(g.count(\.procedures))")
         #expect(within(g.count(\.diagnoses), 33_000), "diagnoses \(g.count(\.diagnoses))")
+        let perPatient = Double(g.count(\.encounters)) / 5_000
+        #expect(abs(perPatient - SyntheticClinic.encountersPerPatient) < 0.1)
+        #expect(SyntheticClinic.patients(forEncounters: 27_000) == 5_000)
     }
 
     @Test func everyReferenceResolves() {
