@@ -3,6 +3,29 @@
 // number), so a patient's whole history is the same whatever the block size or
 // the number of patients, blocks can be generated in any order, and ids are
 // derived from (seed, patient, visit, item) rather than counted.
+//
+// The model (numbers in RwandaCatalog and SyntheticLookup):
+// - Facilities: named Rwandan referral hospitals, district hospitals and health centres
+//   with their real district and province; beyond the 43 named ones, further health centres.
+// - Patients: sex 51.5% female; age on 2022-01-01 from Rwanda's pyramid (median about 20);
+//   a home facility (health centres weigh most); they live in its district (a referral
+//   hospital's patients come from across its province); a record number RW000000001...
+// - Visits: 1% never come; most come 1-8 times; a chronic minority (7% of children, 16%
+//   of adults under 50, 32% over 50) has a long-term condition (HIV, hypertension,
+//   diabetes, asthma, epilepsy, ...) and comes 10-32 times, the condition being the
+//   primary diagnosis of 55% of those visits. Days 2022-01-01..2024-12-31, busier in
+//   the rainy seasons (March-May, September-December), quiet at weekends, +5% a year.
+// - Primary diagnosis by age group (0-4, 5-14, 15-49, 50+), sex and season: malaria,
+//   diarrhoea and pneumonia in children; pregnancy, hypertension and diabetes in adults;
+//   malaria x1.9 and respiratory infections x1.4-1.5 in the rainy seasons.
+// - Encounter type and facility from the diagnosis: deliveries, strokes and appendicitis
+//   are admitted, injuries come through emergency, admissions go to hospitals.
+// - 10% of visits have no procedure, the rest 1-4 (mostly the diagnosis's work-up,
+//   else common tests); 8% are uncoded, the rest have a primary and 0-2 secondary
+//   diagnoses; a radiology report on the first image (92%) or a pathology report on the
+//   first test (85%) whose findings match the diagnosis when the test is its work-up.
+// - Rows of encounters, procedures, diagnoses and reports are grouped by the encounter's
+//   year, so each lake chunk covers one year.
 
 import FicheLake
 
