@@ -1,7 +1,6 @@
 import ArgumentParser
 import FicheLake
 import FicheSources
-import Foundation
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,8 +20,7 @@ struct GenerateCommand: ParsableCommand {
               fiche generate --patients 1000000 --dry-run
             """)
 
-    @Option(help: "The lake folder (default: $FICHE_LAKE, else ./lake).")
-    var lake: String?
+    @OptionGroup var lakeOptions: LakeOptions
 
     @Option(help: "Random seed; the same seed gives the same data.")
     var seed: UInt64 = SyntheticClinic.defaultSeed
@@ -42,73 +40,82 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Generate and count the rows, but write nothing (measures the generator alone).")
     var dryRun = false
 
-    @Flag(help: "Print the summary as JSON on stdout.")
+    @Flag(help: "Print the summary as JSON.")
     var json = false
 
-    func run() throws {
-        let clinic: SyntheticClinic
+    func validate() throws {
         do {
-            clinic = try SyntheticClinic(seed: seed, patients: patients, facilities: facilities, blockPatients: blockPatients)
+            _ = try SyntheticClinic(seed: seed, patients: patients, facilities: facilities, blockPatients: blockPatients)
         } catch {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
+            throw ValidationError(error.description)
         }
-        let showProgress = isatty(STDERR_FILENO) == 1 && clinic.blockCount > 1
-        let summary: SyntheticWriteSummary
+        if dryRun && replace { throw ValidationError("--dry-run writes nothing, so it does not combine with --replace") }
+    }
+
+    func run() throws {
+        let clinic = try SyntheticClinic(seed: seed, patients: patients, facilities: facilities, blockPatients: blockPatients)
+        let showProgress = Terminal.stderrIsTTY && clinic.blockCount > 1
         let progress = { (done: Int, total: Int) in
             guard showProgress else { return }
-            FileHandle.standardError.write(Data("\rgenerating: block \(done)/\(total)".utf8))
+            FileOutput.standardError.write("\rgenerating: block \(done)/\(total)")
         }
+        let summary: SyntheticWriteSummary
         do {
             if dryRun {
                 summary = clinic.dryRun(progress: progress)
             } else {
-                summary = try clinic.write(to: try Lake(root: lake ?? Lake.defaultRoot()), replace: replace, progress: progress)
+                summary = try clinic.write(to: try lakeOptions.openOrCreate(), replace: replace, progress: progress)
             }
-            if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            if showProgress { FileOutput.standardError.write("\r\u{1B}[K") }
+        } catch let e as SyntheticWriteError {
+            if showProgress { FileOutput.standardError.write("\n") }
+            throw CommandFailure(e.description)
         } catch {
-            if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(1)
+            if showProgress { FileOutput.standardError.write("\n") }
+            throw error
         }
-        if json {
-            print(Self.json(summary))
-        } else {
-            print(Self.text(summary))
-        }
+        let out = FileOutput.standardOutput
+        out.write(json ? Self.json(summary) + "\n" : Self.text(summary))
+        out.flush()
     }
 
     static func rate(_ n: Int, _ seconds: Double) -> Double { seconds > 0 ? Double(n) / seconds : 0 }
 
     static func text(_ s: SyntheticWriteSummary) -> String {
-        let verb = !s.written ? "dry run (nothing written)," : s.replaced ? "replaced with" : "generated"
-        var lines = ["\(verb) seed \(s.seed): \(s.patients) patients, \(s.facilities) facilities, \(s.blocks) block(s)"]
-        let width = s.rows.map(\.table.count).max() ?? 0
-        for (table, rows) in s.rows {
-            lines.append("  \(table.padding(toLength: width, withPad: " ", startingAt: 0))  \(rows)")
+        let verb = !s.written ? "dry run (nothing written):" : s.replaced ? "replaced synthetic data with" : "generated"
+        var out = "\(verb) seed \(s.seed), \(Terminal.count(s.patients)) patients, \(s.facilities) facilities, "
+            + "\(s.blocks) block\(s.blocks == 1 ? "" : "s")\n"
+        out += Terminal.table(["table", "rows"], s.rows.map { [$0.table, Terminal.count($0.rows)] } + [["total", Terminal.count(s.totalRows)]],
+                              rightAligned: [1])
+        let millions = { (x: Double) in x >= 1e6 ? String(format1: x / 1e6) + "M" : String(format1: x / 1e3) + "k" }
+        let secs = { (x: Double) in String(Int((x * 1000).rounded())) + " ms" }
+        if s.written {
+            out += "wrote \(Terminal.bytes(s.bytes)) in \(secs(s.wallSeconds)) "
+                + "(generating \(secs(s.generateSeconds)), overlapped with writing \(secs(s.writeSeconds)))\n"
+        } else {
+            out += "generated in \(secs(s.wallSeconds))\n"
         }
-        let f = { (x: Double) in String(format: "%.3f", x) }
-        let m = { (x: Double) in String(format: "%.2fM", x / 1e6) }
-        lines.append("  total rows \(s.totalRows), \(String(format: "%.1f", Double(s.bytes) / 1_048_576)) MiB compressed")
-        lines.append("time: \(f(s.wallSeconds)) s" + (s.written ? " (generate \(f(s.generateSeconds)) s overlapped with write \(f(s.writeSeconds)) s)" : ""))
-        lines.append("rate: \(m(rate(s.encounters, s.wallSeconds))) encounters/s, \(m(rate(s.totalRows, s.wallSeconds))) rows/s"
-            + (s.written ? " (generate alone \(m(rate(s.totalRows, s.generateSeconds))) rows/s, write alone \(m(rate(s.totalRows, s.writeSeconds))) rows/s)" : ""))
-        return lines.joined(separator: "\n")
+        out += "\(millions(rate(s.encounters, s.wallSeconds))) encounters/s, \(millions(rate(s.totalRows, s.wallSeconds))) rows/s"
+        if s.written {
+            out += " (generating alone \(millions(rate(s.totalRows, s.generateSeconds))) rows/s, "
+                + "writing alone \(millions(rate(s.totalRows, s.writeSeconds))) rows/s)"
+        }
+        return out + "\n"
     }
 
     static func json(_ s: SyntheticWriteSummary) -> String {
-        var rows: [String: Int] = [:]
-        for (t, n) in s.rows { rows[t] = n }
-        let object: [String: Any] = [
-            "seed": s.seed, "patients": s.patients, "facilities": s.facilities, "blocks": s.blocks,
-            "replaced": s.replaced, "written": s.written, "rows": rows, "total_rows": s.totalRows, "bytes": s.bytes,
-            "generate_seconds": s.generateSeconds, "write_seconds": s.writeSeconds, "wall_seconds": s.wallSeconds,
-            "encounters_per_second": rate(s.encounters, s.wallSeconds),
-            "rows_per_second": rate(s.totalRows, s.wallSeconds),
-            "generate_rows_per_second": rate(s.totalRows, s.generateSeconds),
-            "write_rows_per_second": rate(s.totalRows, s.writeSeconds),
+        func number(_ x: Double) -> String { x.isFinite ? String(x) : "0" }
+        let rows = s.rows.map { "\($0.table.jsonQuoted):\($0.rows)" }.joined(separator: ",")
+        let fields = [
+            "\"seed\":\(s.seed)", "\"patients\":\(s.patients)", "\"facilities\":\(s.facilities)", "\"blocks\":\(s.blocks)",
+            "\"written\":\(s.written)", "\"replaced\":\(s.replaced)", "\"rows\":{\(rows)}", "\"total_rows\":\(s.totalRows)",
+            "\"bytes\":\(s.bytes)", "\"wall_seconds\":\(number(s.wallSeconds))",
+            "\"generate_seconds\":\(number(s.generateSeconds))", "\"write_seconds\":\(number(s.writeSeconds))",
+            "\"encounters_per_second\":\(number(rate(s.encounters, s.wallSeconds)))",
+            "\"rows_per_second\":\(number(rate(s.totalRows, s.wallSeconds)))",
+            "\"generate_rows_per_second\":\(number(rate(s.totalRows, s.generateSeconds)))",
+            "\"write_rows_per_second\":\(number(rate(s.totalRows, s.writeSeconds)))",
         ]
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return "{}" }
-        return String(decoding: data, as: UTF8.self)
+        return "{" + fields.joined(separator: ",") + "}"
     }
 }
