@@ -78,6 +78,9 @@ struct SyntheticLookup: Sendable {
     var extraDiagnosisTable: [UInt8] = []  // 0, 1 or 2 secondary diagnoses, 8 bits
 
     init(facilities count: Int) {
+        // Catalog indices are stored as UInt8 in the hot loop.
+        precondition(RwandaCatalog.procedures.count < 256 && RwandaCatalog.diagnoses.count < 256, "catalog too large")
+        precondition(count <= Int(UInt16.max), "too many facilities")
         buildFacilities(count)
         buildPopulation()
         buildCalendar()
