@@ -16,6 +16,8 @@ struct SyntheticBlockBuilder {
     var patientSex: [UInt8] = []
     var patientBirthYear: [Int16] = []
     var patientBirthDate: [Int32] = []
+    /// Whether the full birth date is known (older patients often know only the year).
+    var patientBirthDateKnown = Bitmap()
     var patientDistrict: [UInt8] = []
     var patientNumber: SyntheticTextColumn
     /// Encounters and what hangs off them, one set of columns per calendar year, so every
@@ -81,6 +83,7 @@ struct SyntheticBlockBuilder {
         patientSex.reserveCapacity(n)
         patientBirthYear.reserveCapacity(n)
         patientBirthDate.reserveCapacity(n)
+        patientBirthDateKnown.reserveCapacity(n)
         patientDistrict.reserveCapacity(n)
         years = (0..<SyntheticCalendar.years).map { _ in Events(encounters: n * 2) }
         days.reserveCapacity(64)
@@ -263,6 +266,11 @@ struct SyntheticBlockBuilder {
             }
             years[y].reportText.endValue()
         }
+
+        // Only the birth year is on record for some: a fifth of those over forty, a few others.
+        let known = !r.chance(ageDays >= SyntheticLookup.ageFortyDays ? 0.20 : 0.02)
+        patientBirthDateKnown.append(known)
+        if !known { patientBirthDate[patientBirthDate.count - 1] = 0 }
     }
 
     /// A medical record number: "RW" and nine digits.
@@ -299,7 +307,7 @@ struct SyntheticBlockBuilder {
             Column(.string(patientNumber.array)),
             Column(.string(l.pool.column(patientSex, ids: l.sexText))),
             Column(.int16(patientBirthYear)),
-            Column(.date(patientBirthDate)),
+            Column(.date(patientBirthDate), validity: patientBirthDateKnown),
             Column(.string(l.pool.column(patientDistrict, ids: l.districtText))),
             Column(.string(l.pool.column(patientDistrict, ids: l.districtProvinceText))),
         ])

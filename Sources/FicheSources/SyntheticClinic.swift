@@ -9,7 +9,8 @@
 //   with their real district and province; beyond the 43 named ones, further health centres.
 // - Patients: sex 51.5% female; age on 2022-01-01 from Rwanda's pyramid (median about 20);
 //   a home facility (health centres weigh most); they live in its district (a referral
-//   hospital's patients come from across its province); a record number RW000000001...
+//   hospital's patients come from across its province); a record number RW000000001...;
+//   only the birth year is on record (birth_date null) for a fifth of those over forty.
 // - Visits: 1% never come; most come 1-8 times; a chronic minority (7% of children, 16%
 //   of adults under 50, 32% over 50) has a long-term condition (HIV, hypertension,
 //   diabetes, asthma, epilepsy, ...) and comes 10-32 times, the condition being the

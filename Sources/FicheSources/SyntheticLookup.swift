@@ -6,6 +6,7 @@ import FicheLake
 
 struct SyntheticLookup: Sendable {
     static let ageGroupDays: (Int32, Int32, Int32) = (1_826, 5_479, 18_263)  // 5, 15, 50 years
+    static let ageFortyDays: Int32 = 14_610
 
     var pool = SyntheticTextPool()
 

@@ -17,6 +17,10 @@ extension Batch {
         guard case .date(let v)? = column(name)?.values else { Issue.record("no date column \(name)"); return [] }
         return v
     }
+    func int16s(_ name: String) -> [Int16] {
+        guard case .int16(let v)? = column(name)?.values else { Issue.record("no int16 column \(name)"); return [] }
+        return v
+    }
     func bools(_ name: String) -> [Bool] {
         guard case .bool(let v)? = column(name)?.values else { Issue.record("no bool column \(name)"); return [] }
         return v
@@ -163,15 +167,15 @@ let defaultClinic: GeneratedClinic = {
 
     @Test func malariaIsAChildhoodDiseaseAndHypertensionAnAdultOne() {
         let g = defaultClinic
-        var birth: [UUID16: Int32] = [:]
+        var birthYear: [UUID16: Int] = [:]
         for b in g.blocks {
-            for (p, d) in zip(b.patients.uuids("patient_id"), b.patients.dates("birth_date")) { birth[p] = d }
+            for (p, y) in zip(b.patients.uuids("patient_id"), b.patients.int16s("birth_year")) { birthYear[p] = Int(y) }
         }
-        var encounterAge: [UUID16: Int32] = [:]
+        var encounterAge: [UUID16: Int] = [:]
         for b in g.blocks {
             for (e, (p, d)) in zip(b.encounters.uuids("encounter_id"),
                                    zip(b.encounters.uuids("patient_id"), b.encounters.dates("encounter_date"))) {
-                encounterAge[e] = (d - (birth[p] ?? d)) / 365
+                encounterAge[e] = SyntheticCalendar.yearMonth(Int(d)).year - (birthYear[p] ?? 0)
             }
         }
         var child = [String: Int](), adult = [String: Int]()
@@ -253,15 +257,27 @@ let defaultClinic: GeneratedClinic = {
         let women = Double(sexes.filter { $0 == "F" }.count) / Double(sexes.count)
         #expect(women > 0.47 && women < 0.56)
         // A young population: the median age on 2022-01-01 is under 25.
-        let ages = g.all(\.patients) { $0.dates("birth_date") }.map { (SyntheticCalendar.firstDay - $0) / 365 }.sorted()
+        let ages = g.all(\.patients) { $0.int16s("birth_year") }.map { 2022 - Int($0) }.sorted()
         #expect(ages[ages.count / 2] < 25 && ages[ages.count / 2] > 12)
         #expect(g.all(\.patients) { $0.strings("source_id") }.first == "RW000000001")
-        let births = g.all(\.patients) { $0.dates("birth_date") }
-        let years = g.blocks.flatMap { b -> [Int16] in
-            guard case .int16(let v)? = b.patients.column("birth_year")?.values else { return [] }
-            return v
+        // Birth dates agree with birth years; some patients, older ones mostly, have only the year.
+        var yearOnly = 0, yearOnlyOver40 = 0, over40 = 0
+        for b in g.blocks {
+            guard let date = b.patients.column("birth_date") else { continue }
+            let years = b.patients.int16s("birth_year"), dates = b.patients.dates("birth_date")
+            for i in 0..<b.patients.rowCount {
+                let old = 2022 - Int(years[i]) > 41
+                if old { over40 += 1 }
+                if date.isNull(i) {
+                    yearOnly += 1
+                    if old { yearOnlyOver40 += 1 }
+                } else {
+                    #expect(SyntheticCalendar.yearMonth(Int(dates[i])).year == Int(years[i]))
+                }
+            }
         }
-        #expect(zip(births, years).allSatisfy { SyntheticCalendar.yearMonth(Int($0)).year == Int($1) })
+        #expect(yearOnly > 0 && yearOnly < 5_000 / 10)
+        #expect(Double(yearOnlyOver40) / Double(over40) > 0.1)
         // Procedure dates are the encounter's day, or a day or two later for admissions.
         let procDates = g.all(\.procedures) { $0.dates("procedure_date") }
         #expect(procDates.allSatisfy { $0 >= SyntheticCalendar.firstDay && $0 <= SyntheticCalendar.lastDay + 2 })
