@@ -20,7 +20,7 @@ struct Fiche: ParsableCommand {
             """,
         subcommands: [
             ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
-            StressWrite.self,
+            StressWrite.self, GenerateCommand.self,
         ])
 
     /// Runs the command; usage errors exit 2, failures exit 1, with one clear line on stderr.
