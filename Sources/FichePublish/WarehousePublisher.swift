@@ -38,6 +38,7 @@ public struct PublishReport: Sendable {
 public enum WarehousePublisher {
     /// Publishes the warehouse tables (every table of `Warehouse.tables`, by name) as the new
     /// content of `options.schema`. Any failure leaves the live schema untouched.
+    @discardableResult
     public static func publish(tables: [(name: String, batch: Batch)], to target: DatabaseTarget,
                                options: PublishOptions = PublishOptions()) throws -> PublishReport {
         let live = try SQLIdentifier(options.schema)
@@ -109,7 +110,9 @@ public enum WarehousePublisher {
             phase("attach")
             for fk in WarehouseDDL.foreignKeys { try main.execute(WarehouseDDL.createForeignKey(fk)) }
             phase("foreign keys")
-            try main.execute((WarehouseDDL.comments() + [WarehouseDDL.refreshFunction(liveSchema: live)]).joined(separator: ";\n"))
+            // The function's body names the live schema, which does not hold these tables yet.
+            try main.execute((WarehouseDDL.comments() + ["SET check_function_bodies = off", WarehouseDDL.refreshFunction(liveSchema: live),
+                                                         "RESET check_function_bodies"]).joined(separator: ";\n"))
             try CopyLoader.runStatementsParallel(Warehouse.tables.map { ["ANALYZE \($0.name)"] }, workers: options.connections,
                                                  target: target, setup: setup, applicationName: options.applicationName)
             phase("analyze")
