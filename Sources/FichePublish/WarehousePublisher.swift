@@ -137,7 +137,8 @@ public enum WarehousePublisher {
     // MARK: steps
 
     /// Every warehouse table present once, with the contract's columns and types.
-    static func checkedTables(_ tables: [(name: String, batch: Batch)]) throws -> [String: Batch] {
+    static func checkedTables(_ tables: [(name: String, batch: Batch)],
+                              required: [String] = Warehouse.tables.map(\.name)) throws -> [String: Batch] {
         var byName: [String: Batch] = [:]
         for (name, batch) in tables {
             guard let expected = WarehouseDDL.schema(of: name) else {
@@ -157,7 +158,7 @@ public enum WarehousePublisher {
             try BinaryCopyEncoder.validate(batch, table: name)
             byName[name] = batch
         }
-        let missing = Warehouse.tables.map(\.name).filter { byName[$0] == nil }
+        let missing = required.filter { byName[$0] == nil }
         guard missing.isEmpty else { throw PublishError(.usage, "missing warehouse tables: \(missing.joined(separator: ", "))") }
         return byName
     }
