@@ -24,6 +24,11 @@ public struct DatabaseTarget: Sendable {
 public struct QueryResult: Sendable {
     public var columns: [String]
     public var rows: [[String?]]
+
+    public init(columns: [String], rows: [[String?]]) {
+        self.columns = columns
+        self.rows = rows
+    }
 }
 
 /// One libpq connection. Not shared between threads; each worker opens its own.
