@@ -90,6 +90,11 @@ struct PublishCommand: ParsableCommand {
     @Flag(name: .long, help: "Print the warehouse DDL (sql/warehouse.sql) and exit.")
     var printDdl = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Publish nothing: time our COPY of each table against the server's own COPY FROM a file of the same rows, written to <dir> (which the server must be able to read).",
+        valueName: "dir"))
+    var compareServerCopy: String?
+
     @Flag(name: .long, help: "Print the summary as JSON.")
     var json = false
 
@@ -110,6 +115,11 @@ struct PublishCommand: ParsableCommand {
         options.progress = progressPrinter("publish")
         do {
             let lake = try Lake(root: self.lake ?? Lake.defaultRoot(), create: false)
+            if let dir = compareServerCopy {
+                let tables = try WarehouseLakeReader.read(lake)
+                printComparison(try ServerCopyComparison.run(tables: tables, to: db.target, directory: dir, progress: options.progress))
+                return
+            }
             let report: PublishReport
             if let backfill, let months = MonthRange.parse(backfill) {
                 let tables = try WarehouseLakeReader.read(lake, months: months)
@@ -121,6 +131,27 @@ struct PublishCommand: ParsableCommand {
         } catch {
             throw fail("publish", error)
         }
+    }
+
+    private func printComparison(_ rows: [CopyComparison]) {
+        let totalOurs = rows.reduce(0) { $0 + $1.oursSeconds }, totalServer = rows.reduce(0) { $0 + $1.serverSeconds }
+        if json {
+            let object: [String: Any] = [
+                "tables": rows.map { ["table": $0.table, "rows": $0.rows, "bytes": $0.bytes, "ours_seconds": $0.oursSeconds, "server_seconds": $0.serverSeconds] },
+                "ours_seconds": totalOurs, "server_seconds": totalServer,
+            ]
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
+                print(String(decoding: data, as: UTF8.self))
+            }
+            return
+        }
+        var lines = rows.map { r in
+            [r.table, String(r.rows), String(format: "%.1f", Double(r.bytes) / 1e6), String(format: "%.3f", r.oursSeconds),
+             String(format: "%.3f", r.serverSeconds), String(format: "%.2f", r.oursSeconds / max(r.serverSeconds, 1e-9))]
+        }
+        lines.append(["total", String(rows.reduce(0) { $0 + $1.rows }), String(format: "%.1f", Double(rows.reduce(0) { $0 + $1.bytes }) / 1e6),
+                      String(format: "%.3f", totalOurs), String(format: "%.3f", totalServer), String(format: "%.2f", totalOurs / max(totalServer, 1e-9))])
+        print(ReportFormatter.table(QueryResult(columns: ["table", "rows", "MB", "ours_s", "server_file_s", "ours/server"], rows: lines)), terminator: "")
     }
 }
 
