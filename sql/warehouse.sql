@@ -161,13 +161,15 @@ ALTER TABLE fact_encounters ADD CONSTRAINT fact_encounters_facility_key_fkey FOR
 
 ALTER TABLE fact_encounters ADD CONSTRAINT fact_encounters_date_key_fkey FOREIGN KEY (date_key) REFERENCES dim_time (date_key);
 
-ALTER TABLE bridge_encounter_procedure ADD CONSTRAINT bridge_encounter_procedure_encounter_key_date_key_fkey FOREIGN KEY (encounter_key, date_key) REFERENCES fact_encounters (encounter_key, date_key);
-
 ALTER TABLE bridge_encounter_procedure ADD CONSTRAINT bridge_encounter_procedure_procedure_key_fkey FOREIGN KEY (procedure_key) REFERENCES dim_procedure (procedure_key);
 
-ALTER TABLE bridge_encounter_diagnosis ADD CONSTRAINT bridge_encounter_diagnosis_encounter_key_date_key_fkey FOREIGN KEY (encounter_key, date_key) REFERENCES fact_encounters (encounter_key, date_key);
-
 ALTER TABLE bridge_encounter_diagnosis ADD CONSTRAINT bridge_encounter_diagnosis_diagnosis_key_fkey FOREIGN KEY (diagnosis_key) REFERENCES dim_diagnosis (diagnosis_key);
+
+-- Bridges reference the fact month by month (see WarehouseDDL.encounterBridges); the loader adds the same key to every month partition it creates
+
+ALTER TABLE bridge_encounter_procedure_default ADD CONSTRAINT bridge_encounter_procedure_default_encounter_fkey FOREIGN KEY (encounter_key, date_key) REFERENCES fact_encounters_default (encounter_key, date_key);
+
+ALTER TABLE bridge_encounter_diagnosis_default ADD CONSTRAINT bridge_encounter_diagnosis_default_encounter_fkey FOREIGN KEY (encounter_key, date_key) REFERENCES fact_encounters_default (encounter_key, date_key);
 
 -- Indexes
 

@@ -61,9 +61,12 @@ extension WarehousePublisher {
                 }
             }
             // Unqualified names create in the side schema and find the live parents (LIKE).
-            let setup = ["SET search_path = \(side.quoted), \(live.quoted)", "SET maintenance_work_mem = '256MB'"]
+            let setup = ["SET search_path = \(side.quoted), \(live.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off"]
             report.tables = mergeStats(try CopyLoader.runParallel(jobs, workers: options.connections, target: target, setup: setup,
                                                                  blockBytes: options.blockBytes, applicationName: options.applicationName))
+            // The new bridge months reference the new fact months (both in the side schema).
+            try CopyLoader.runStatementsParallel(monthForeignKeyGroups(months, includeDefault: false), workers: options.connections,
+                                                 target: target, setup: setup, applicationName: options.applicationName)
             phase("load")
 
             // Swap the months in, in one transaction.

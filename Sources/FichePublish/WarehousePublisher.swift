@@ -63,7 +63,7 @@ public enum WarehousePublisher {
         try acquireLock(main, schema: live, wait: options.waitForLock)
         try main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE; DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
         do {
-            try main.execute("CREATE SCHEMA \(staging.quoted); SET search_path = \(staging.quoted)")
+            try main.execute("CREATE SCHEMA \(staging.quoted); SET search_path = \(staging.quoted); SET jit = off")
             for table in WarehouseDDL.partitionedTables {
                 guard let schema = WarehouseDDL.schema(of: table) else { continue }
                 try main.execute(WarehouseDDL.createTable(table, schema: schema, partitioned: true))
@@ -92,7 +92,7 @@ public enum WarehousePublisher {
                                         batch: batch, rows: identity(batch.rowCount), freeze: true, after: after))
                 }
             }
-            let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'"]
+            let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off"]
             let stats = try CopyLoader.runParallel(jobs, workers: options.connections, target: target, setup: setup,
                                                    blockBytes: options.blockBytes, applicationName: options.applicationName)
             report.tables = mergeStats(stats)
@@ -109,6 +109,9 @@ public enum WarehousePublisher {
             try main.execute("COMMIT")
             phase("attach")
             for fk in WarehouseDDL.foreignKeys { try main.execute(WarehouseDDL.createForeignKey(fk)) }
+            try CopyLoader.runStatementsParallel(monthForeignKeyGroups(plan.months(of: Warehouse.factEncounters).map(\.month), includeDefault: true),
+                                                 workers: options.connections, target: target, setup: setup,
+                                                 applicationName: options.applicationName)
             phase("foreign keys")
             // The function's body names the live schema, which does not hold these tables yet.
             try main.execute((WarehouseDDL.comments() + ["SET check_function_bodies = off", WarehouseDDL.refreshFunction(liveSchema: live),
@@ -218,6 +221,14 @@ public enum WarehousePublisher {
                 Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.3, using: &rng))
             }
         }
+    }
+
+    /// One group per month (both bridges' keys to that month's fact partition, in order, as
+    /// they lock the same fact partition); months run in parallel.
+    static func monthForeignKeyGroups(_ months: [Int], includeDefault: Bool) -> [[String]] {
+        var groups = months.map { m in WarehouseDDL.encounterBridges.map { WarehouseDDL.monthForeignKey($0, month: m) } }
+        if includeDefault { groups.append(WarehouseDDL.encounterBridges.map { WarehouseDDL.monthForeignKey($0, month: nil) }) }
+        return groups
     }
 
     static func identity(_ n: Int) -> [Int32] { (0..<Int32(truncatingIfNeeded: n)).map { $0 } }

@@ -46,7 +46,16 @@ func options(_ schema: String, app: String = "fiche publish") -> PublishOptions 
         #expect(try c.scalar("SELECT count(*) FROM \(schema).fact_encounters_p201501") == "30")
         #expect(try c.scalar("SELECT count(*) FROM \(schema).fact_encounters_default") == "0")
         // Keys and the foreign keys exist; comments too.
-        #expect(try c.scalar("SELECT count(*) FROM pg_constraint WHERE connamespace = $1::regnamespace AND contype = 'f' AND conparentid = 0", [schema]) == "7")
+        #expect(try c.scalar("SELECT count(*) FROM pg_constraint WHERE connamespace = $1::regnamespace AND contype = 'f' AND NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = conrelid)", [schema]) == "5")
+        // Each bridge month references its fact month (4 months + the default, 2 bridges).
+        #expect(try c.scalar("""
+            SELECT count(*) FROM pg_constraint WHERE connamespace = $1::regnamespace AND contype = 'f'
+            AND replace(replace(conrelid::regclass::text, 'bridge_encounter_procedure', 'm'), 'bridge_encounter_diagnosis', 'm')
+                = replace(confrelid::regclass::text, 'fact_encounters', 'm')
+            """, [schema]) == "10")
+        #expect(throws: PublishError.self) {
+            try c.execute("INSERT INTO \(schema).bridge_encounter_procedure VALUES (1, 1, 20150105, 1)")
+        }
         #expect(try c.scalar("SELECT obj_description($1::regclass)", ["\(schema).fact_encounters"])?.contains("encounter") == true)
         #expect(try c.scalar("SELECT count(*) FROM information_schema.columns c WHERE table_schema = $1 AND col_description((table_schema||'.'||table_name)::regclass, ordinal_position) IS NULL AND table_name NOT LIKE '%\\_p%' AND table_name NOT LIKE '%default'", [schema]) == "0")
         // No staging or old schema left behind.
