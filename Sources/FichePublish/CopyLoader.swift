@@ -43,44 +43,68 @@ enum CopyLoader {
         }
     }
 
-    /// `COPY table FROM STDIN (FORMAT binary)`, sent in blocks of about `blockBytes`.
+    /// CopyData message size: small enough that the backend parses each message while it is
+    /// still in cache and while we send the next, large enough to keep calls few.
+    static let messageBytes = 256 << 10
+
+    /// `COPY table FROM STDIN (FORMAT binary)`. A second thread encodes blocks of about
+    /// `blockBytes` while this one sends the previous block in `messageBytes` messages, so
+    /// the server never waits for the encoder.
     static func copy(_ job: LoadJob, on connection: PostgresConnection, blockBytes: Int) throws -> Int {
         let columns = job.batch.schema.names.joined(separator: ", ")
         try connection.beginCopy("COPY \(job.table) (\(columns)) FROM STDIN (FORMAT binary\(job.freeze ? ", FREEZE" : ""))")
+        let pipe = BlockPipe(depth: 2)
+        let batch = job.batch, rows = job.rows
+        let producer = Thread {
+            encodeBlocks(batch, rows: rows, blockBytes: blockBytes, into: pipe)
+        }
+        producer.start()
         var sent = 0
-        var buffer = [UInt8]()
-        buffer.reserveCapacity(blockBytes + blockBytes / 4)
-        buffer += BinaryCopyEncoder.header
         do {
-            try job.rows.withUnsafeBufferPointer { rows in
-                var at = 0
-                var rowsPerBlock = 4096
-                while at < rows.count {
-                    let end = min(rows.count, at + rowsPerBlock)
-                    let before = buffer.count
-                    BinaryCopyEncoder.encodeRows(job.batch, rows: UnsafeBufferPointer(rebasing: rows[at..<end]), into: &buffer)
-                    let perRow = max(1, (buffer.count - before) / (end - at))
-                    rowsPerBlock = max(256, blockBytes / perRow)
-                    at = end
-                    if buffer.count >= blockBytes / 2 || at == rows.count {
-                        if at == rows.count { buffer += BinaryCopyEncoder.trailer }
-                        try buffer.withUnsafeBytes { try connection.putCopyData($0) }
-                        sent += buffer.count
-                        buffer.removeAll(keepingCapacity: true)
+            while let block = pipe.take() {
+                try block.withUnsafeBytes { raw in
+                    var at = 0
+                    while at < raw.count {
+                        let end = min(raw.count, at + messageBytes)
+                        try connection.putCopyData(UnsafeRawBufferPointer(rebasing: raw[at..<end]))
+                        at = end
                     }
                 }
-            }
-            if !buffer.isEmpty {  // no rows at all: header and trailer only
-                buffer += BinaryCopyEncoder.trailer
-                try buffer.withUnsafeBytes { try connection.putCopyData($0) }
-                sent += buffer.count
+                sent += block.count
+                pipe.recycle(block)
             }
         } catch {
+            pipe.cancel()
+            while pipe.take() != nil {}  // let the encoder finish and exit
             try? connection.endCopy(abortMessage: "fiche: \(error)")
             throw error
         }
         try connection.endCopy()
         return sent
+    }
+
+    /// The encoder side: header, blocks of rows, trailer; stops early if the sender cancels.
+    private static func encodeBlocks(_ batch: Batch, rows: [Int32], blockBytes: Int, into pipe: BlockPipe) {
+        var buffer = pipe.emptyBuffer(capacity: blockBytes + blockBytes / 4)
+        buffer += BinaryCopyEncoder.header
+        rows.withUnsafeBufferPointer { rows in
+            var at = 0
+            var rowsPerBlock = 4096
+            while at < rows.count {
+                let end = min(rows.count, at + rowsPerBlock)
+                let before = buffer.count
+                BinaryCopyEncoder.encodeRows(batch, rows: UnsafeBufferPointer(rebasing: rows[at..<end]), into: &buffer)
+                rowsPerBlock = max(256, blockBytes / max(1, (buffer.count - before) / (end - at)))
+                at = end
+                if buffer.count >= blockBytes / 2 && at < rows.count {
+                    if !pipe.put(buffer) { return }
+                    buffer = pipe.emptyBuffer(capacity: blockBytes + blockBytes / 4)
+                }
+            }
+        }
+        buffer += BinaryCopyEncoder.trailer
+        _ = pipe.put(buffer)
+        pipe.close()
     }
 
     /// Runs `jobs` over `workers` connections (each opened here with `target`), largest first.
@@ -157,5 +181,72 @@ private final class JobQueue: @unchecked Sendable {
         lock.lock()
         if error == nil { error = e }
         lock.unlock()
+    }
+}
+
+/// A bounded hand-off of encoded blocks from the encoder thread to the sender, with the
+/// sent buffers returned for reuse (so a load allocates `depth + 1` buffers in all).
+private final class BlockPipe: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var full: [[UInt8]] = []
+    private var free: [[UInt8]] = []
+    private var closed = false
+    private var cancelled = false
+    private let depth: Int
+
+    init(depth: Int) { self.depth = depth }
+
+    /// Blocks while `depth` blocks wait; false if the sender gave up.
+    func put(_ block: [UInt8]) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while full.count >= depth && !cancelled { condition.wait() }
+        if cancelled { return false }
+        full.append(block)
+        condition.broadcast()
+        return true
+    }
+
+    func close() {
+        condition.lock()
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next block, or nil once the encoder closed (or was cancelled) and all are taken.
+    func take() -> [UInt8]? {
+        condition.lock()
+        defer { condition.unlock() }
+        while full.isEmpty && !closed && !cancelled { condition.wait() }
+        if full.isEmpty { return nil }
+        let block = full.removeFirst()
+        condition.broadcast()
+        return block
+    }
+
+    func recycle(_ block: [UInt8]) {
+        condition.lock()
+        var b = block
+        b.removeAll(keepingCapacity: true)
+        free.append(b)
+        condition.unlock()
+    }
+
+    func emptyBuffer(capacity: Int) -> [UInt8] {
+        condition.lock()
+        defer { condition.unlock() }
+        if let b = free.popLast() { return b }
+        var b = [UInt8]()
+        b.reserveCapacity(capacity)
+        return b
+    }
+
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        full.removeAll()
+        condition.broadcast()
+        condition.unlock()
     }
 }
