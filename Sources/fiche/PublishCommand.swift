@@ -13,11 +13,28 @@ struct DatabaseOptions: ParsableArguments {
     @Option(name: .long, help: "The schema readers query.")
     var schema: String = "warehouse"
 
+    @Flag(name: .long, help: "Also publish the clinical model (patients, encounters, …, the PadChest staging table and an audit log of the lake's commits) into --normalized-schema.")
+    var includeNormalized = false
+
+    @Option(name: .long, help: "The schema of the clinical model with --include-normalized.")
+    var normalizedSchema: String = "clinical"
+
     var target: DatabaseTarget { DatabaseTarget.resolve(explicit: database) }
 
+    /// With --include-normalized, publishes the lake's clinical tables too.
+    func publishNormalized(_ lake: Lake, options: PublishOptions, json: Bool) throws {
+        guard includeNormalized else { return }
+        let report = try NormalizedPublisher.publish(tables: try NormalizedPublisher.read(lake), schema: normalizedSchema,
+                                                     to: target, options: options)
+        printPublishReport(report, json: json)
+    }
+
     func validate() throws {
-        guard SQLIdentifier.isValid(schema) else {
-            throw ValidationError("--schema must be 1-63 characters of a-z, 0-9 and _, not starting with a digit")
+        for (flag, name) in [("--schema", schema), ("--normalized-schema", normalizedSchema)] where !SQLIdentifier.isValid(name) {
+            throw ValidationError("\(flag) must be 1-63 characters of a-z, 0-9 and _, not starting with a digit")
+        }
+        if includeNormalized && normalizedSchema == schema {
+            throw ValidationError("--normalized-schema must differ from --schema")
         }
     }
 }
@@ -128,6 +145,7 @@ struct PublishCommand: ParsableCommand {
                 report = try WarehousePublisher.publish(tables: try WarehouseLakeReader.read(lake), to: db.target, options: options)
             }
             printPublishReport(report, json: json)
+            try db.publishNormalized(lake, options: options, json: json)
         } catch {
             throw fail("publish", error)
         }

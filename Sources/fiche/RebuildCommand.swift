@@ -39,6 +39,7 @@ struct RebuildCommand: ParsableCommand {
             let lake = try Lake(root: self.lake ?? Lake.defaultRoot(), create: false)
             let tables = try warehouseTables(lake)
             printPublishReport(try WarehousePublisher.publish(tables: tables, to: db.target, options: options), json: json)
+            try db.publishNormalized(lake, options: options, json: json)
         } catch {
             throw fail("rebuild", error)
         }
