@@ -104,6 +104,9 @@ struct PublishCommand: ParsableCommand {
     @Flag(name: .long, help: "Fail at once if another publisher holds the lock, instead of waiting.")
     var noWait = false
 
+    @Flag(name: .long, help: "With --include-normalized: publish only the clinical model, not the warehouse.")
+    var normalizedOnly = false
+
     @Flag(name: .long, help: "Print the warehouse DDL (sql/warehouse.sql) and exit.")
     var printDdl = false
 
@@ -116,6 +119,9 @@ struct PublishCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        if normalizedOnly && !db.includeNormalized {
+            throw ValidationError("--normalized-only needs --include-normalized")
+        }
         if let backfill, MonthRange.parse(backfill) == nil {
             throw ValidationError("--backfill takes YYYY-MM or YYYY-MM..YYYY-MM (e.g. 2015-01..2016-12), got \(backfill)")
         }
@@ -135,6 +141,10 @@ struct PublishCommand: ParsableCommand {
             if let dir = compareServerCopy {
                 let tables = try WarehouseLakeReader.read(lake)
                 printComparison(try ServerCopyComparison.run(tables: tables, to: db.target, directory: dir, progress: options.progress))
+                return
+            }
+            if normalizedOnly {
+                try db.publishNormalized(lake, options: options, json: json)
                 return
             }
             let report: PublishReport
