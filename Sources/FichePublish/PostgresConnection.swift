@@ -38,13 +38,17 @@ public final class PostgresConnection {
     public private(set) var backendPID: Int32 = 0
 
     public init(_ target: DatabaseTarget, applicationName: String = "fiche") throws {
-        var keys: [String] = ["client_encoding", "application_name", "connect_timeout"]
-        var values: [String] = ["UTF8", applicationName, "10"]
+        // Later keywords override earlier ones: the URL may set application_name and
+        // connect_timeout, but the client encoding is always UTF-8 (binary COPY sends UTF-8).
+        var keys: [String] = ["application_name", "connect_timeout"]
+        var values: [String] = [applicationName, "10"]
         if !target.conninfo.isEmpty {
-            // expand_dbname: the first dbname may be a full URL or conninfo string.
-            keys.insert("dbname", at: 0)
-            values.insert(target.conninfo, at: 0)
+            // expand_dbname: this dbname may be a full URL or conninfo string.
+            keys.append("dbname")
+            values.append(target.conninfo)
         }
+        keys.append("client_encoding")
+        values.append("UTF8")
         let c: OpaquePointer? = withCStrings(keys) { k in
             withCStrings(values) { v in PQconnectdbParams(k, v, 1) }
         }
