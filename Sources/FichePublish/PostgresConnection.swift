@@ -180,7 +180,10 @@ public final class PostgresConnection {
         guard let res else { throw connectionFailure(.connection, "no result from the server") }
         let status = PQresultStatus(res)
         if expect.contains(status) { return }
-        var message = String(cString: PQresultErrorMessage(res)).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The server's primary message (and detail), without the statement excerpt it quotes.
+        let field = { (code: Character) in PQresultErrorField(res, Int32(code.asciiValue ?? 0)).map { String(cString: $0) } }
+        var message = field("M") ?? String(cString: PQresultErrorMessage(res)).trimmingCharacters(in: .whitespacesAndNewlines)
+        if let detail = field("D") { message += ": " + detail }
         if message.isEmpty { message = String(cString: PQresStatus(status)) }
         let sqlState = PQresultErrorField(res, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
         let stmt = context.split(separator: "\n").first.map { String($0.prefix(120)) } ?? ""

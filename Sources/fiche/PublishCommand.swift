@@ -45,10 +45,10 @@ func progressPrinter(_ command: String) -> (@Sendable (String) -> Void)? {
     return { line in FileHandle.standardError.write(Data("\(command): \(line)\n".utf8)) }
 }
 
-/// Prints a publishing failure the one way every command does, and exits 1.
-func fail(_ command: String, _ error: Error) -> ExitCode {
-    FileHandle.standardError.write(Data("fiche \(command): error: \(error)\n".utf8))
-    return ExitCode.failure
+/// A publishing failure as the command's failure (one line on stderr, exit 1).
+func fail(_ command: String, _ error: Error) -> Error {
+    if error is CommandFailure { return error }
+    return CommandFailure("\(command): \(error)")
 }
 
 /// The publish summary: one line per table, then the phases; or JSON.
@@ -93,8 +93,7 @@ struct PublishCommand: ParsableCommand {
               fiche publish --print-ddl > sql/warehouse.sql
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The lake directory (default: $FICHE_LAKE or ./lake).", valueName: "dir"))
-    var lake: String?
+    @OptionGroup var lakeOptions: LakeOptions
 
     @OptionGroup var db: DatabaseOptions
 
@@ -137,7 +136,7 @@ struct PublishCommand: ParsableCommand {
         options.waitForLock = !noWait
         options.progress = progressPrinter("publish")
         do {
-            let lake = try Lake(root: self.lake ?? Lake.defaultRoot(), create: false)
+            let lake = try lakeOptions.open()
             if let dir = compareServerCopy {
                 let tables = try WarehouseLakeReader.read(lake)
                 printComparison(try ServerCopyComparison.run(tables: tables, to: db.target, directory: dir, progress: options.progress))

@@ -19,8 +19,7 @@ struct RebuildCommand: ParsableCommand {
               fiche rebuild --database postgresql://fiche@127.0.0.1:5433/fiche
             """)
 
-    @Option(name: .long, help: ArgumentHelp("The lake directory (default: $FICHE_LAKE or ./lake).", valueName: "dir"))
-    var lake: String?
+    @OptionGroup var lakeOptions: LakeOptions
 
     @OptionGroup var db: DatabaseOptions
 
@@ -36,7 +35,7 @@ struct RebuildCommand: ParsableCommand {
         options.waitForLock = !noWait
         options.progress = progressPrinter("rebuild")
         do {
-            let lake = try Lake(root: self.lake ?? Lake.defaultRoot(), create: false)
+            let lake = try lakeOptions.open()
             let tables = try warehouseTables(lake)
             printPublishReport(try WarehousePublisher.publish(tables: tables, to: db.target, options: options), json: json)
             try db.publishNormalized(lake, options: options, json: json)

@@ -43,6 +43,9 @@ struct ReportCommand: ParsableCommand {
         do {
             let schema = try SQLIdentifier(db.schema)
             let connection = try PostgresConnection(db.target, applicationName: "fiche report")
+            guard try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema.name]) == "1" else {
+                throw CommandFailure("report: no published warehouse in schema \(schema.name) (run `fiche rebuild` or `fiche publish` first)")
+            }
             try connection.execute("SET search_path = \(schema.quoted)")
             var json: [[String: Any]] = []
             for (i, q) in queries.enumerated() {
