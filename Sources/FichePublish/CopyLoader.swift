@@ -16,6 +16,8 @@ struct LoadJob: @unchecked Sendable {
     var freeze: Bool
     /// Statements run in the transaction after COPY (keys and indexes of a standalone table).
     var after: [String]
+    /// A month (or default) partition of a partitioned table.
+    var isPartition = false
 }
 
 /// Rows and bytes sent and time taken for one table.

@@ -51,7 +51,7 @@ extension WarehousePublisher {
                 if WarehouseDDL.isPartitioned(table) {
                     let present = Dictionary(plan.months(of: table).map { ($0.month, $0.rows) }, uniquingKeysWith: { a, _ in a })
                     for month in months {
-                        jobs.append(partitionJob(table, month: month, batch: batch, rows: present[month] ?? []))
+                        jobs.append(partitionJob(table, month: month, batch: batch, rows: present[month] ?? [], dimensionKeys: false))
                     }
                     report.partitions += months.count
                 } else {

@@ -77,11 +77,11 @@ public enum WarehousePublisher {
                 guard let batch = byName[table] else { continue }
                 if WarehouseDDL.isPartitioned(table) {
                     for (month, rows) in plan.months(of: table) {
-                        jobs.append(partitionJob(table, month: month, batch: batch, rows: rows))
+                        jobs.append(partitionJob(table, month: month, batch: batch, rows: rows, dimensionKeys: true))
                     }
                     jobs.append(LoadJob(table: WarehouseDDL.defaultPartitionName(table),
                                         before: [WarehouseDDL.createDefaultPartition(table)],
-                                        batch: batch, rows: plan.outOfRange(of: table), freeze: false, after: []))
+                                        batch: batch, rows: plan.outOfRange(of: table), freeze: false, after: [], isPartition: true))
                     report.partitions += plan.months(of: table).count
                 } else {
                     var after: [String] = []
@@ -93,8 +93,13 @@ public enum WarehousePublisher {
                 }
             }
             let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off"]
-            let stats = try CopyLoader.runParallel(jobs, workers: options.connections, target: target, setup: setup,
+            // Dimensions (and the small aggregates) first, so each month partition can check its
+            // keys to them right after its COPY, while the other connection loads the next month.
+            let (monthJobs, tableJobs) = (jobs.filter { $0.isPartition }, jobs.filter { !$0.isPartition })
+            var stats = try CopyLoader.runParallel(tableJobs, workers: options.connections, target: target, setup: setup,
                                                    blockBytes: options.blockBytes, applicationName: options.applicationName)
+            stats += try CopyLoader.runParallel(monthJobs, workers: options.connections, target: target, setup: setup,
+                                                blockBytes: options.blockBytes, applicationName: options.applicationName)
             report.tables = mergeStats(stats)
             phase("load")
 
@@ -178,7 +183,11 @@ public enum WarehousePublisher {
     /// One month of a partitioned table as a standalone table: created with its range CHECK
     /// (so ATTACH needs no scan), filled with COPY FREEZE, then given its primary key and
     /// the parent's indexes (so the parent's adopt them).
-    static func partitionJob(_ table: String, month: Int, batch: Batch, rows: [Int32]) -> LoadJob {
+    ///
+    /// With `dimensionKeys`, the partition also gets the parent's foreign keys to the
+    /// dimensions (checked now, on data still in cache); the parent's keys adopt them later
+    /// without checking again. The dimensions must be loaded already.
+    static func partitionJob(_ table: String, month: Int, batch: Batch, rows: [Int32], dimensionKeys: Bool) -> LoadJob {
         let p = WarehouseDDL.partitionName(table, month: month)
         let b = WarehouseDDL.partitionBounds(month: month)
         var after: [String] = []
@@ -186,9 +195,15 @@ public enum WarehousePublisher {
             after.append("ALTER TABLE \(p) ADD CONSTRAINT \(p)_pkey PRIMARY KEY (\(key.joined(separator: ", ")))")
         }
         after += WarehouseDDL.indexes.filter { $0.table == table }.map { WarehouseDDL.createPartitionIndex($0, month: month) }
+        if dimensionKeys {
+            // Always in the same order (the order of `foreignKeys`), so two connections never deadlock.
+            for fk in WarehouseDDL.foreignKeys where fk.table == table {
+                after.append("ALTER TABLE \(p) ADD CONSTRAINT \(p)_\(fk.columns.joined(separator: "_"))_fkey FOREIGN KEY (\(fk.columns.joined(separator: ", "))) REFERENCES \(fk.references) (\(fk.referencedColumns.joined(separator: ", ")))")
+            }
+        }
         return LoadJob(table: p,
                        before: ["CREATE TABLE \(p) (LIKE \(table), CONSTRAINT \(p)_range CHECK (date_key >= \(b.from) AND date_key < \(b.to)))"],
-                       batch: batch, rows: rows, freeze: true, after: after)
+                       batch: batch, rows: rows, freeze: true, after: after, isPartition: true)
     }
 
     /// Renames live → old and staging → live in one transaction that first takes every live
