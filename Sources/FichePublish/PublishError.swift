@@ -58,8 +58,10 @@ public struct PublishError: Error, CustomStringConvertible, Sendable {
         while let schemeEnd = out.range(of: "://") {
             result += out[..<schemeEnd.upperBound]
             out = out[schemeEnd.upperBound...]
-            let authorityEnd = out.firstIndex(where: { $0 == "/" || $0 == " " || $0 == "\n" || $0 == "\"" || $0 == "'" }) ?? out.endIndex
-            let authority = out[..<authorityEnd]
+            // The URL runs to whitespace or a quote; its user info ends at its last '@'
+            // (a password may itself contain '/', '@' or ':').
+            let tokenEnd = out.firstIndex(where: { $0.isWhitespace || $0 == "\"" || $0 == "'" }) ?? out.endIndex
+            let authority = out[..<tokenEnd]
             if let at = authority.lastIndex(of: "@") {
                 let userInfo = authority[..<at]
                 if let colon = userInfo.firstIndex(of: ":") {

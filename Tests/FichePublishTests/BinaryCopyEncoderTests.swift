@@ -133,6 +133,8 @@ func everyTypeBatch(rows n: Int, nullPercent: Int, seed: UInt64) -> Batch {
         #expect(PublishError.scrub("password = 'a b\\' c' dbname=x") == "password = *** dbname=x")
         #expect(PublishError.scrub("postgresql://u@h/db?password=pw&sslmode=x") == "postgresql://u@h/db?password=***&sslmode=x")
         #expect(!PublishError(.connection, "x postgres://u:topsecret@h/d").description.contains("topsecret"))
+        #expect(PublishError.scrub("postgresql://u:pa/ss@w:rd@host/db and more") == "postgresql://u:***@host/db and more")
+        #expect(PublishError.scrub("password authentication failed for user \"bob\"") == "password authentication failed for user \"bob\"")
     }
 
     @Test func identifiersAreValidated() throws {
