@@ -44,38 +44,51 @@ extension WarehousePublisher {
         }
         try main.execute("DROP SCHEMA IF EXISTS \(side.quoted) CASCADE; CREATE SCHEMA \(side.quoted)")
         do {
-            // Build: the new month partitions and the dimension rows, in the side schema.
-            var jobs: [LoadJob] = []
-            for (table, schema) in Warehouse.tables {
-                guard let batch = byName[table] else { continue }
-                if WarehouseDDL.isPartitioned(table) {
-                    let present = Dictionary(plan.months(of: table).map { ($0.month, $0.rows) }, uniquingKeysWith: { a, _ in a })
-                    for month in months {
-                        jobs.append(partitionJob(table, month: month, batch: batch, rows: present[month] ?? [], dimensionKeys: false))
-                    }
-                    report.partitions += months.count
-                } else {
-                    jobs.append(LoadJob(table: table, before: ["CREATE TABLE \(table) (LIKE \(live.quoted).\(table))"],
-                                        batch: batch, rows: identity(batch.rowCount), freeze: true, after: []))
-                    _ = schema
+            // 1. The dimension rows, into side tables named <dim>_new.
+            let setup = ["SET search_path = \(side.quoted), \(live.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off"]
+            let dimensions = Warehouse.tables.map(\.name).filter { byName[$0] != nil && !WarehouseDDL.isPartitioned($0) }
+            let dimensionJobs = dimensions.compactMap { table in
+                byName[table].map { batch in
+                    LoadJob(table: "\(table)_new", before: ["CREATE TABLE \(table)_new (LIKE \(live.quoted).\(table))"],
+                            batch: batch, rows: identity(batch.rowCount), freeze: true, after: [])
                 }
             }
-            // Unqualified names create in the side schema and find the live parents (LIKE).
-            let setup = ["SET search_path = \(side.quoted), \(live.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off"]
-            report.tables = mergeStats(try CopyLoader.runParallel(jobs, workers: options.connections, target: target, setup: setup,
-                                                                 blockBytes: options.blockBytes, applicationName: options.applicationName))
+            var stats = try CopyLoader.runParallel(dimensionJobs, workers: options.connections, target: target, setup: setup,
+                                                   blockBytes: options.blockBytes, applicationName: options.applicationName)
+            // 2. New dimension rows go live first, on their own: keys are stable, so a row that is
+            //    new is referenced by nothing yet, and existing rows are kept as they are.
+            try main.execute("BEGIN")
+            for table in dimensions {
+                let key = WarehouseDDL.primaryKeys[table] ?? []
+                try main.execute("INSERT INTO \(live.quoted).\(table) SELECT * FROM \(side.quoted).\(table)_new ON CONFLICT (\(key.joined(separator: ", "))) DO NOTHING")
+            }
+            try main.execute("COMMIT")
+            // 3. The new month partitions, with their keys, indexes and dimension keys checked now
+            //    (unqualified dim_* names find the live dimensions), so attaching them checks nothing.
+            var jobs: [LoadJob] = []
+            for table in WarehouseDDL.partitionedTables {
+                guard let batch = byName[table] else { continue }
+                let present = Dictionary(plan.months(of: table).map { ($0.month, $0.rows) }, uniquingKeysWith: { a, _ in a })
+                for month in months {
+                    jobs.append(partitionJob(table, month: month, batch: batch, rows: present[month] ?? [], dimensionKeys: true))
+                }
+                report.partitions += months.count
+            }
+            stats += try CopyLoader.runParallel(jobs, workers: options.connections, target: target, setup: setup,
+                                                blockBytes: options.blockBytes, applicationName: options.applicationName)
+            report.tables = mergeStats(stats.map { s in
+                var s = s
+                if s.table.hasSuffix("_new") { s.table = String(s.table.dropLast(4)) }
+                return s
+            })
             // The new bridge months reference the new fact months (both in the side schema).
             try CopyLoader.runStatementsParallel(monthForeignKeyGroups(months, includeDefault: false), workers: options.connections,
                                                  target: target, setup: setup, applicationName: options.applicationName)
             phase("load")
 
-            // Swap the months in, in one transaction.
+            // 4. Swap the months in, in one transaction.
             try withTableLocks(main, live: live) {
                 try main.execute("SET LOCAL search_path = \(live.quoted)")
-                for (table, _) in Warehouse.tables where byName[table] != nil && !WarehouseDDL.isPartitioned(table) {
-                    let key = WarehouseDDL.primaryKeys[table] ?? []
-                    try main.execute("INSERT INTO \(table) SELECT * FROM \(side.quoted).\(table) ON CONFLICT (\(key.joined(separator: ", "))) DO NOTHING")
-                }
                 // Detach and drop the old months: bridges before the fact they reference.
                 let existing = Set(try main.query("""
                     SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid

@@ -56,6 +56,9 @@ func digest(_ c: PostgresConnection, _ schema: String, _ table: String, months: 
         // Partitions stayed partitions of the live tables, with their keys.
         #expect(try c.scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = $1::regclass", ["\(schema).fact_encounters"]) == "5")
         #expect(try c.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema + "_backfill"]) == "0")
+        // The new month's dimension keys were adopted by the parent's (checked once, not twice).
+        #expect(try c.scalar("SELECT count(*) || '/' || count(*) FILTER (WHERE conparentid <> 0) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' AND confrelid::regclass::text LIKE '%dim%'",
+                             ["\(schema).fact_encounters_p201501"]) == "3/3")
     }
 
     @Test func backfillOfANewMonthAddsItsPartition() throws {
