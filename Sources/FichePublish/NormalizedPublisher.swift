@@ -94,7 +94,9 @@ public enum NormalizedPublisher {
         try WarehousePublisher.acquireLock(main, schema: live, wait: options.waitForLock)
         try main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE; DROP SCHEMA IF EXISTS \(old.quoted) CASCADE; CREATE SCHEMA \(staging.quoted)")
         do {
-            let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off"]
+            let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off",
+                         // Staging work is thrown away on a crash anyway: no fsync wait per commit.
+                         "SET synchronous_commit = off"]
             report.tables = try CopyLoader.runParallel(jobs, workers: options.connections, target: target, setup: setup,
                                                        blockBytes: options.blockBytes, applicationName: options.applicationName)
             phase("load")

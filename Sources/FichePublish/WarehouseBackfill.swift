@@ -45,7 +45,9 @@ extension WarehousePublisher {
         try main.execute("DROP SCHEMA IF EXISTS \(side.quoted) CASCADE; CREATE SCHEMA \(side.quoted)")
         do {
             // 1. The dimension rows, into side tables named <dim>_new.
-            let setup = ["SET search_path = \(side.quoted), \(live.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off"]
+            let setup = ["SET search_path = \(side.quoted), \(live.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off",
+                         // Staging work is thrown away on a crash anyway: no fsync wait per commit.
+                         "SET synchronous_commit = off"]
             let dimensions = Warehouse.tables.map(\.name).filter { byName[$0] != nil && !WarehouseDDL.isPartitioned($0) }
             let dimensionJobs = dimensions.compactMap { table in
                 byName[table].map { batch in
@@ -136,6 +138,7 @@ extension WarehousePublisher {
             do {
                 try c.execute("BEGIN")
                 try c.execute("SET LOCAL lock_timeout = '500ms'")
+                try c.execute("SET LOCAL synchronous_commit = on")  // the swap itself is durable
                 let names = Warehouse.tables.map { "\(live.quoted).\($0.name)" }
                 try c.execute("LOCK TABLE \(names.joined(separator: ", ")) IN ACCESS EXCLUSIVE MODE")
                 try c.execute("SET LOCAL lock_timeout = 0")

@@ -63,7 +63,7 @@ public enum WarehousePublisher {
         try acquireLock(main, schema: live, wait: options.waitForLock)
         try main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE; DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
         do {
-            try main.execute("CREATE SCHEMA \(staging.quoted); SET search_path = \(staging.quoted); SET jit = off")
+            try main.execute("CREATE SCHEMA \(staging.quoted); SET search_path = \(staging.quoted); SET jit = off; SET synchronous_commit = off")
             for table in WarehouseDDL.partitionedTables {
                 guard let schema = WarehouseDDL.schema(of: table) else { continue }
                 try main.execute(WarehouseDDL.createTable(table, schema: schema, partitioned: true))
@@ -92,7 +92,9 @@ public enum WarehousePublisher {
                                         batch: batch, rows: identity(batch.rowCount), freeze: true, after: after))
                 }
             }
-            let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off"]
+            let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off",
+                         // Staging work is thrown away on a crash anyway: no fsync wait per commit.
+                         "SET synchronous_commit = off"]
             // Dimensions (and the small aggregates) first, so each month partition can check its
             // keys to them right after its COPY, while the other connection loads the next month.
             let (monthJobs, tableJobs) = (jobs.filter { $0.isPartition }, jobs.filter { !$0.isPartition })
@@ -217,6 +219,7 @@ public enum WarehousePublisher {
             do {
                 try c.execute("BEGIN")
                 try c.execute("SET LOCAL lock_timeout = '500ms'")
+                try c.execute("SET LOCAL synchronous_commit = on")  // the swap itself is durable
                 let liveTables = try c.query("""
                     SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c
                     JOIN pg_namespace n ON n.oid = c.relnamespace
