@@ -127,6 +127,15 @@ public final class PostgresConnection {
         try query(sql, parameters).rows.first?.first ?? nil
     }
 
+    /// Sends `sql` and returns without waiting for it: the server runs it to the end even if
+    /// this connection is closed meanwhile (it notices a gone client only when it replies).
+    public func sendWithoutWaiting(_ sql: String) throws {
+        let c = try handle()
+        guard PQsendQuery(c, sql) == 1, PQflush(c) == 0 else {
+            throw connectionFailure(.statement, "sending a statement failed")
+        }
+    }
+
     // MARK: COPY FROM STDIN
 
     /// Starts `COPY … FROM STDIN`; then call `putCopyData` and finally `endCopy`.

@@ -19,6 +19,10 @@ public struct PublishOptions: Sendable {
     public var progress: (@Sendable (String) -> Void)?
     /// `application_name` of every connection (lets operators and tests find our backends).
     public var applicationName: String = "fiche publish"
+    /// Wait for the old schema's drop after the swap (true), or leave it running on the
+    /// server and return as soon as the new warehouse is live (false). Readers are not
+    /// affected either way; a drop that does not finish is redone by the next run.
+    public var waitForOldSchemaDrop = false
 
     public init() {}
 }
@@ -138,9 +142,13 @@ public enum WarehousePublisher {
         }
         // The old schema is unreachable by its live name now; drop it outside the swap so the
         // swap never waits for readers still using it. A leftover is dropped by the next run.
-        try? main.execute("DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
         try? main.execute("SELECT pg_advisory_unlock_all()")
-        phase("drop old")
+        if options.waitForOldSchemaDrop {
+            try? main.execute("DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
+            phase("drop old")
+        } else {
+            try? main.sendWithoutWaiting("DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
+        }
         return report
     }
 

@@ -35,7 +35,10 @@ func options(_ schema: String, app: String = "fiche publish") -> PublishOptions 
         let schema = TestDatabase.uniqueSchema("t_publish")
         defer { TestDatabase.drop(schema) }
         let fixture = WarehouseFixture(seed: 1, months: [201412, 201501, 201502, 201603])
-        let report = try WarehousePublisher.publish(tables: fixture.tables, to: TestDatabase.target(), options: options(schema))
+        var o = options(schema)
+        o.waitForOldSchemaDrop = true
+        try WarehousePublisher.publish(tables: fixture.tables, to: TestDatabase.target(), options: o)  // the old schema: none yet
+        let report = try WarehousePublisher.publish(tables: fixture.tables, to: TestDatabase.target(), options: o)
         #expect(report.partitions == 12)
         let c = try TestDatabase.connect()
         for (name, batch) in fixture.tables {
