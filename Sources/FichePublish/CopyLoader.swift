@@ -16,8 +16,10 @@ struct LoadJob: @unchecked Sendable {
     var freeze: Bool
     /// Statements run in the transaction after COPY (keys and indexes of a standalone table).
     var after: [String]
-    /// A month (or default) partition of a partitioned table.
+    /// A month (or default) partition of a partitioned table …
     var isPartition = false
+    /// … of this table.
+    var parent = ""
 }
 
 /// Rows and bytes sent and time taken for one table.

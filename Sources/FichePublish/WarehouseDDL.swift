@@ -140,12 +140,6 @@ public enum WarehouseDDL {
         "CREATE INDEX \(index.name) ON \(index.table) (\(index.columns.joined(separator: ", ")))"
     }
 
-    /// The same secondary index on one month's standalone partition table.
-    public static func createPartitionIndex(_ index: Index, month: Int) -> String {
-        let p = partitionName(index.table, month: month)
-        return "CREATE INDEX \(p)_\(index.columns.joined(separator: "_"))_idx ON \(p) (\(index.columns.joined(separator: ", ")))"
-    }
-
     public static func comments() -> [String] {
         var out: [String] = []
         for (table, schema) in Warehouse.tables {

@@ -59,6 +59,12 @@ public enum WarehousePublisher {
         // 1. Everything we can check before touching the database.
         let byName = try checkedTables(tables)
         let plan = PartitionPlan(byName)
+        let factMonths = Set(plan.months(of: Warehouse.factEncounters).map(\.month))
+        for bridge in WarehouseDDL.encounterBridges {
+            if let stray = plan.months(of: bridge).first(where: { !factMonths.contains($0.month) }) {
+                throw PublishError(.invalidData, "table \(bridge), row \(stray.rows[0]): date_key in \(stray.month / 100)-\(String(format: "%02d", stray.month % 100)), a month without encounters in fact_encounters")
+            }
+        }
         phase("validate")
 
         // 2. Lock, clear leftovers of a failed run, create the staging schema and the parents.
@@ -81,11 +87,9 @@ public enum WarehousePublisher {
                 guard let batch = byName[table] else { continue }
                 if WarehouseDDL.isPartitioned(table) {
                     for (month, rows) in plan.months(of: table) {
-                        jobs.append(partitionJob(table, month: month, batch: batch, rows: rows, dimensionKeys: true))
+                        jobs.append(partitionJob(table, month: month, batch: batch, rows: rows, dimensionKeys: true, encounterKey: true))
                     }
-                    jobs.append(LoadJob(table: WarehouseDDL.defaultPartitionName(table),
-                                        before: [WarehouseDDL.createDefaultPartition(table)],
-                                        batch: batch, rows: plan.outOfRange(of: table), freeze: false, after: [], isPartition: true))
+                    jobs.append(defaultPartitionJob(table, batch: batch, rows: plan.outOfRange(of: table)))
                     report.partitions += plan.months(of: table).count
                 } else {
                     var after: [String] = []
@@ -101,11 +105,16 @@ public enum WarehousePublisher {
                          "SET synchronous_commit = off"]
             // Dimensions (and the small aggregates) first, so each month partition can check its
             // keys to them right after its COPY, while the other connection loads the next month.
-            let (monthJobs, tableJobs) = (jobs.filter { $0.isPartition }, jobs.filter { !$0.isPartition })
-            var stats = try CopyLoader.runParallel(tableJobs, workers: options.connections, target: target, setup: setup,
-                                                   blockBytes: options.blockBytes, applicationName: options.applicationName)
-            stats += try CopyLoader.runParallel(monthJobs, workers: options.connections, target: target, setup: setup,
-                                                blockBytes: options.blockBytes, applicationName: options.applicationName)
+            // Then the fact's months, then the bridges' months, each bridge month checking its
+            // key to the fact month right after its COPY as well.
+            let phases = [jobs.filter { !$0.isPartition },
+                          jobs.filter { $0.isPartition && !WarehouseDDL.encounterBridges.contains($0.parent) },
+                          jobs.filter { $0.isPartition && WarehouseDDL.encounterBridges.contains($0.parent) }]
+            var stats: [TableLoadStats] = []
+            for phaseJobs in phases {
+                stats += try CopyLoader.runParallel(phaseJobs, workers: options.connections, target: target, setup: setup,
+                                                    blockBytes: options.blockBytes, applicationName: options.applicationName)
+            }
             report.tables = mergeStats(stats)
             phase("load")
 
@@ -120,9 +129,6 @@ public enum WarehousePublisher {
             try main.execute("COMMIT")
             phase("attach")
             for fk in WarehouseDDL.foreignKeys { try main.execute(WarehouseDDL.createForeignKey(fk)) }
-            try CopyLoader.runStatementsParallel(monthForeignKeyGroups(plan.months(of: Warehouse.factEncounters).map(\.month), includeDefault: true),
-                                                 workers: options.connections, target: target, setup: setup,
-                                                 applicationName: options.applicationName)
             phase("foreign keys")
             // The function's body names the live schema, which does not hold these tables yet.
             try main.execute((WarehouseDDL.comments() + ["SET check_function_bodies = off", WarehouseDDL.refreshFunction(liveSchema: live),
@@ -197,23 +203,44 @@ public enum WarehousePublisher {
     /// With `dimensionKeys`, the partition also gets the parent's foreign keys to the
     /// dimensions (checked now, on data still in cache); the parent's keys adopt them later
     /// without checking again. The dimensions must be loaded already.
-    static func partitionJob(_ table: String, month: Int, batch: Batch, rows: [Int32], dimensionKeys: Bool) -> LoadJob {
+    static func partitionJob(_ table: String, month: Int, batch: Batch, rows: [Int32], dimensionKeys: Bool,
+                             encounterKey: Bool = false) -> LoadJob {
         let p = WarehouseDDL.partitionName(table, month: month)
         let b = WarehouseDDL.partitionBounds(month: month)
+        return LoadJob(table: p,
+                       before: ["CREATE TABLE \(p) (LIKE \(table), CONSTRAINT \(p)_range CHECK (date_key >= \(b.from) AND date_key < \(b.to)))"],
+                       batch: batch, rows: rows, freeze: true,
+                       after: partitionKeys(table, month: month, dimensionKeys: dimensionKeys, encounterKey: encounterKey),
+                       isPartition: true, parent: table)
+    }
+
+    /// The DEFAULT partition (rows of no valid month), keyed like a month partition.
+    static func defaultPartitionJob(_ table: String, batch: Batch, rows: [Int32]) -> LoadJob {
+        LoadJob(table: WarehouseDDL.defaultPartitionName(table), before: [WarehouseDDL.createDefaultPartition(table)],
+                batch: batch, rows: rows, freeze: false,
+                after: partitionKeys(table, month: nil, dimensionKeys: true, encounterKey: true), isPartition: true, parent: table)
+    }
+
+    /// Primary key, indexes and (optionally) foreign keys of one partition (nil month = DEFAULT).
+    static func partitionKeys(_ table: String, month: Int?, dimensionKeys: Bool, encounterKey: Bool) -> [String] {
+        let p = month.map { WarehouseDDL.partitionName(table, month: $0) } ?? WarehouseDDL.defaultPartitionName(table)
         var after: [String] = []
         if let key = WarehouseDDL.primaryKeys[table] {
             after.append("ALTER TABLE \(p) ADD CONSTRAINT \(p)_pkey PRIMARY KEY (\(key.joined(separator: ", ")))")
         }
-        after += WarehouseDDL.indexes.filter { $0.table == table }.map { WarehouseDDL.createPartitionIndex($0, month: month) }
+        after += WarehouseDDL.indexes.filter { $0.table == table }.map {
+            "CREATE INDEX \(p)_\($0.columns.joined(separator: "_"))_idx ON \(p) (\($0.columns.joined(separator: ", ")))"
+        }
         if dimensionKeys {
             // Always in the same order (the order of `foreignKeys`), so two connections never deadlock.
             for fk in WarehouseDDL.foreignKeys where fk.table == table {
                 after.append("ALTER TABLE \(p) ADD CONSTRAINT \(p)_\(fk.columns.joined(separator: "_"))_fkey FOREIGN KEY (\(fk.columns.joined(separator: ", "))) REFERENCES \(fk.references) (\(fk.referencedColumns.joined(separator: ", ")))")
             }
         }
-        return LoadJob(table: p,
-                       before: ["CREATE TABLE \(p) (LIKE \(table), CONSTRAINT \(p)_range CHECK (date_key >= \(b.from) AND date_key < \(b.to)))"],
-                       batch: batch, rows: rows, freeze: true, after: after, isPartition: true)
+        if encounterKey && WarehouseDDL.encounterBridges.contains(table) {
+            after.append(WarehouseDDL.monthForeignKey(table, month: month))
+        }
+        return after
     }
 
     /// Renames live → old and staging → live in one transaction that first takes every live

@@ -171,6 +171,21 @@ func options(_ schema: String, app: String = "fiche publish") -> PublishOptions 
         #expect(try liveCounts(c, schema) == expectedCounts(next))
     }
 
+    @Test func aBridgeRowInAMonthWithoutEncountersIsRefusedUpFront() throws {
+        var fixture = WarehouseFixture(seed: 13, months: [201501])
+        let i = try #require(fixture.tables.firstIndex { $0.name == Warehouse.bridgeEncounterDiagnosis })
+        var batch = fixture.tables[i].batch
+        guard case .int32(var keys) = batch.columns[2].values, !keys.isEmpty else { Issue.record("no bridge rows"); return }
+        keys[0] = 20990105
+        batch.columns[2] = Column(.int32(keys))
+        fixture.tables[i].batch = batch
+        #expect {
+            try WarehousePublisher.publish(tables: fixture.tables, to: TestDatabase.target(), options: options("t_never_created"))
+        } throws: { e in
+            "\(e)" == "table bridge_encounter_diagnosis, row 0: date_key in 2099-01, a month without encounters in fact_encounters"
+        }
+    }
+
     @Test func aSecondPublisherWithNoWaitFailsClearly() throws {
         let schema = TestDatabase.uniqueSchema("t_lock")
         defer { TestDatabase.drop(schema) }
