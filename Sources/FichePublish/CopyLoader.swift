@@ -49,7 +49,9 @@ enum CopyLoader {
 
     /// CopyData message size: small enough that the backend parses each message while it is
     /// still in cache and while we send the next, large enough to keep calls few.
-    static let messageBytes = 256 << 10
+    /// (`FICHE_COPY_MESSAGE_BYTES` overrides it, for measurements.)
+    static let messageBytes: Int = ProcessInfo.processInfo.environment["FICHE_COPY_MESSAGE_BYTES"].flatMap { Int($0) }
+        .map { min(max($0, 4096), 64 << 20) } ?? (256 << 10)
 
     /// `COPY table FROM STDIN (FORMAT binary)`. A second thread encodes blocks of about
     /// `blockBytes` while this one sends the previous block in `messageBytes` messages, so
