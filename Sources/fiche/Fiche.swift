@@ -20,7 +20,8 @@ struct Fiche: ParsableCommand {
             """,
         subcommands: [
             GenerateCommand.self, ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
-            StressWrite.self, GenerateCommand.self,
+            StressWrite.self,
+            PublishCommand.self, RebuildCommand.self, ReportCommand.self,
         ])
 
     /// Runs the command; usage errors exit 2, failures exit 1, with one clear line on stderr.
