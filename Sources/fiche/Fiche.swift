@@ -19,9 +19,9 @@ struct Fiche: ParsableCommand {
             Exit codes: 0 success, 1 failure, 2 usage error.
             """,
         subcommands: [
-            GenerateCommand.self, ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
+            GenerateCommand.self, PublishCommand.self, RebuildCommand.self, ReportCommand.self,
+            ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
             StressWrite.self,
-            PublishCommand.self, RebuildCommand.self, ReportCommand.self,
         ])
 
     /// Runs the command; usage errors exit 2, failures exit 1, with one clear line on stderr.
