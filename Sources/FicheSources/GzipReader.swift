@@ -1,0 +1,90 @@
+// Reads a file that is either gzip-compressed or plain, in large blocks, through zlib's
+// gzread (which passes plain files through unchanged).
+
+import CZlib
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An error opening or reading an input file; names the file.
+public struct InputFileError: Error, CustomStringConvertible, Sendable {
+    public let file: String
+    public let reason: String
+    public var description: String { "\(file): \(reason)" }
+}
+
+/// A streaming byte reader over a plain or `.gz` file. Memory is bounded by zlib's
+/// internal buffer plus whatever the caller reads into.
+public final class GzipReader {
+    public let path: String
+    private var handle: gzFile?
+    /// Bytes of the file on disk (compressed size for `.gz`), for progress reporting.
+    public let fileSize: Int64
+
+    public init(path: String, bufferSize: Int = 1 << 20) throws {
+        self.path = path
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw InputFileError(file: path, reason: "cannot open: \(String(cString: strerror(errno)))")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw InputFileError(file: path, reason: "not a regular file")
+        }
+        fileSize = Int64(st.st_size)
+        guard let h = gzopen(path, "rb") else {
+            throw InputFileError(file: path, reason: "cannot open: \(String(cString: strerror(errno)))")
+        }
+        gzbuffer(h, UInt32(bufferSize))
+        handle = h
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if let h = handle { gzclose_r(h) }
+        handle = nil
+    }
+
+    /// True when the file is gzip-compressed (false for a plain file read through).
+    public var isCompressed: Bool {
+        guard let h = handle else { return false }
+        return gzdirect(h) == 0
+    }
+
+    /// Offset reached in the file on disk (compressed bytes consumed for `.gz`).
+    public var compressedOffset: Int64 {
+        guard let h = handle else { return fileSize }
+        return Int64(gzoffset(h))
+    }
+
+    /// Reads up to `count` bytes into `buffer`; returns the number read, 0 at end of file.
+    public func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        guard let h = handle else { return 0 }
+        var total = 0
+        while total < count {
+            let want = UInt32(min(count - total, 1 << 30))
+            let n = gzread(h, buffer + total, want)
+            if n < 0 {
+                var errnum: Int32 = 0
+                let msg = gzerror(h, &errnum).map { String(cString: $0) } ?? "read error"
+                throw InputFileError(file: path, reason: "read failed: \(msg)")
+            }
+            if n == 0 { break }
+            total += Int(n)
+        }
+        if total < count, let h2 = handle {
+            // gzread returns short at end of input; a truncated gzip stream is an error.
+            var errnum: Int32 = 0
+            _ = gzerror(h2, &errnum)
+            if errnum != Z_OK && errnum != Z_BUF_ERROR {
+                throw InputFileError(file: path, reason: "read failed: zlib error \(errnum)")
+            }
+            if errnum == Z_BUF_ERROR {
+                throw InputFileError(file: path, reason: "unexpected end of compressed data (truncated .gz file)")
+            }
+        }
+        return total
+    }
+}
