@@ -1,0 +1,361 @@
+// Maps staged PadChest rows into the clinical model (see ClinicalModel.md):
+//   PatientID            → patients (birth year, sex)
+//   (PatientID, StudyID) → encounters, on the study date, at the one PadChest facility
+//   ImageID              → procedures (a chest radiograph; CPT by projection; modality CR/DX)
+//   (encounter, ReportID)→ reports (radiology, Spanish, as distributed: stemmed text)
+//   (encounter, label)   → diagnoses (code from PadChestLabelCodes; first label of an image primary)
+// Ids are UUIDs derived from the source ids, so re-ingests and rebuilds agree. Entities
+// already in the lake (or earlier in the run) are not emitted again.
+
+import FicheLake
+
+/// Stable ids for PadChest entities: FNV-1a 64 of a namespaced key, twice with different
+/// offset bases, folded into a v4-shaped UUID with `UUID16.derived`.
+public enum PadChestIDs {
+    static let basisA: UInt64 = 0xCBF2_9CE4_8422_2325
+    static let basisB: UInt64 = 0x6C62_272E_07BB_0142
+
+    @inlinable
+    static func fnv(_ h: inout UInt64, _ bytes: some Sequence<UInt8>) {
+        for b in bytes {
+            h ^= UInt64(b)
+            h = h &* 0x0000_0100_0000_01B3
+        }
+    }
+
+    public static func fnv1a64(_ bytes: ArraySlice<UInt8>) -> UInt64 {
+        var h = basisA
+        fnv(&h, bytes)
+        return h
+    }
+
+    /// Hashes the parts separated by `/` (no part of a PadChest id contains one).
+    struct Key {
+        var a = basisA, b = basisB
+
+        init(_ namespace: StaticString) {
+            let ns = UnsafeBufferPointer(start: namespace.utf8Start, count: namespace.utf8CodeUnitCount)
+            fnv(&a, ns)
+            fnv(&b, ns)
+        }
+
+        mutating func add(_ part: some Sequence<UInt8>) {
+            fnv(&a, CollectionOfOne(UInt8(ascii: "/")))
+            fnv(&b, CollectionOfOne(UInt8(ascii: "/")))
+            fnv(&a, part)
+            fnv(&b, part)
+        }
+
+        var id: UUID16 { UUID16.derived(a, b) }
+    }
+
+    /// The key of an image; also its procedure's id.
+    public static func imageKey(_ imageID: UnsafeBufferPointer<UInt8>) -> UUID16 {
+        var k = Key("padchest/image")
+        k.add(imageID)
+        return k.id
+    }
+
+    public static func imageKey(_ imageID: String) -> UUID16 {
+        var k = Key("padchest/image")
+        k.add(imageID.utf8)
+        return k.id
+    }
+
+    public static func patientID(_ patient: some Sequence<UInt8>) -> UUID16 {
+        var k = Key("padchest/patient")
+        k.add(patient)
+        return k.id
+    }
+
+    public static func encounterID(patient: some Sequence<UInt8>, study: some Sequence<UInt8>) -> UUID16 {
+        var k = Key("padchest/encounter")
+        k.add(patient)
+        k.add(study)
+        return k.id
+    }
+
+    public static func reportID(encounter: UUID16, report: some Sequence<UInt8>) -> UUID16 {
+        var k = Key("padchest/report")
+        k.add(encounter.text.utf8)
+        k.add(report)
+        return k.id
+    }
+
+    public static func diagnosisID(encounter: UUID16, label: some Sequence<UInt8>) -> UUID16 {
+        var k = Key("padchest/diagnosis")
+        k.add(encounter.text.utf8)
+        k.add(label)
+        return k.id
+    }
+
+    public static let facilityName = "Hospital Universitario San Juan de Alicante"
+
+    public static var facilityID: UUID16 {
+        var k = Key("padchest/facility")
+        k.add(facilityName.utf8)
+        return k.id
+    }
+}
+
+/// What the lake already holds from earlier PadChest ingests (ids are stable, so sets of
+/// ids say which entities exist).
+public struct PadChestKnownEntities: Sendable {
+    public var images: Set<UUID16> = []
+    public var patients: Set<UUID16> = []
+    public var encounters: Set<UUID16> = []
+    public var reports: Set<UUID16> = []
+    public var diagnoses: Set<UUID16> = []
+    public var codes: Set<String> = []
+    public var facility = false
+
+    public init() {}
+}
+
+/// The procedure code and name for an image, by projection. One name per code, so the
+/// procedure dimension is well defined; the projection itself stays in the staging table.
+public enum PadChestProcedureCodes {
+    /// CPT 71045: a chest radiograph of a single view (PA, AP, AP supine, lateral, or an
+    /// unrecorded/excluded projection). Every PadChest image is one view.
+    public static let chestSingleView = (code: "71045", name: "Radiologic examination, chest; single view")
+    /// CPT 71100: rib views (PadChest projection `COSTAL`).
+    public static let ribsUnilateral = (code: "71100", name: "Radiologic examination, ribs, unilateral; 2 views")
+
+    public static func forProjection(_ p: ArraySlice<UInt8>) -> (code: String, name: String) {
+        p.elementsEqual("COSTAL".utf8) ? ribsUnilateral : chestSingleView
+    }
+}
+
+/// Counts from mapping, for the summary.
+public struct PadChestMappingCounts: Sendable, Equatable {
+    public var patients = 0, encounters = 0, procedures = 0, reports = 0
+    public var diagnoses = 0, diagnosesICD10 = 0, diagnosesFinding = 0
+    /// Distinct labels met that the mapping does not know (kept as findings).
+    public var unknownLabels = 0
+    /// Empty strings in a Labels list (`''`), which name no finding.
+    public var emptyLabels = 0
+    public var newCodes = 0
+}
+
+/// The clinical-model batches of one ingest.
+public struct PadChestClinicalBatches: Sendable {
+    public var facilities: Batch
+    public var patients: Batch
+    public var encounters: Batch
+    public var procedures: Batch
+    public var reports: Batch
+    public var diagnoses: Batch
+    public var diagnosisCodes: Batch
+    public var counts: PadChestMappingCounts
+
+    /// (table, batch) pairs in the order they are written.
+    public var tables: [(String, Batch)] {
+        [(ClinicalModel.facilities, facilities), (ClinicalModel.patients, patients),
+         (ClinicalModel.encounters, encounters), (ClinicalModel.procedures, procedures),
+         (ClinicalModel.reports, reports), (ClinicalModel.diagnoses, diagnoses),
+         (ClinicalModel.diagnosisCodes, diagnosisCodes)]
+    }
+}
+
+/// Maps staged rows to the clinical model, skipping entities already known.
+public struct PadChestMapper {
+    public var known: PadChestKnownEntities
+    public let labelCodes: PadChestLabelCodes
+    static let source = ClinicalModel.Source.padchest.rawValue
+
+    public init(known: PadChestKnownEntities, labelCodes: PadChestLabelCodes) {
+        self.known = known
+        self.labelCodes = labelCodes
+    }
+
+    static func strings(_ b: Batch, _ name: String) -> (StringArray, Bitmap?) {
+        guard let c = b.column(name), case .string(let s) = c.values else { preconditionFailure("staging column \(name)") }
+        return (s, c.validity)
+    }
+
+    /// Maps every row of a staging batch (`PadChestStaging.schema`).
+    public mutating func map(_ staging: Batch) -> PadChestClinicalBatches {
+        let n = staging.rowCount
+        let (imageIDs, _) = Self.strings(staging, "ImageID")
+        let (studyIDs, _) = Self.strings(staging, "StudyID")
+        let (patientIDs, _) = Self.strings(staging, "PatientID")
+        let (sexes, sexValid) = Self.strings(staging, "PatientSex_DICOM")
+        let (projections, projectionValid) = Self.strings(staging, "Projection")
+        let (modalities, modalityValid) = Self.strings(staging, "Modality_DICOM")
+        let (reportTexts, reportValid) = Self.strings(staging, "Report")
+        let (labelLists, labelsValid) = Self.strings(staging, "Labels")
+        guard let dateCol = staging.column("StudyDate_DICOM"), case .date(let dates) = dateCol.values,
+              let birthCol = staging.column("PatientBirth"), case .int16(let births) = birthCol.values,
+              let reportIDCol = staging.column("ReportID"), case .int64(let reportIDs) = reportIDCol.values
+        else { preconditionFailure("staging schema") }
+        let birthValid = birthCol.validity, reportIDValid = reportIDCol.validity
+
+        var counts = PadChestMappingCounts()
+        let facilityID = PadChestIDs.facilityID
+        let src = Self.source
+
+        // Output columns.
+        var patID = [UUID16](), patSourceID = StringArray(), patSex = StringArray(), patSexValid = Bitmap()
+        var patBirth = [Int16](), patBirthValid = Bitmap()
+        var encID = [UUID16](), encSourceID = StringArray(), encPatient = [UUID16](), encDate = [Int32]()
+        var encType = StringArray()
+        var procID = [UUID16](), procEncounter = [UUID16](), procSourceID = StringArray(), procCode = StringArray()
+        var procName = StringArray(), procModality = StringArray(), procDate = [Int32]()
+        var repID = [UUID16](), repEncounter = [UUID16](), repSourceID = StringArray(), repText = StringArray()
+        var diagID = [UUID16](), diagEncounter = [UUID16](), diagCode = StringArray(), diagPrimary = [Bool]()
+        var diagLabel = StringArray(), diagCUI = StringArray(), diagCUIValid = Bitmap()
+        var usedCodes: [DiagnosisCode] = []
+        var unknownCodes: [[UInt8]: Int] = [:]
+        var unknownList: [DiagnosisCode] = []
+        procID.reserveCapacity(n)
+
+        var list = PythonListLiteral()
+        var reportIDText = [UInt8]()
+        for r in 0..<n {
+            let patient = patientIDs.bytes[patientIDs.range(r)]
+            let study = studyIDs.bytes[studyIDs.range(r)]
+            let patientID = PadChestIDs.patientID(patient)
+            if known.patients.insert(patientID).inserted {
+                patID.append(patientID)
+                patSourceID.append(patient)
+                let sexPresent = sexValid?[r] ?? true
+                if sexPresent { patSex.append(sexes.bytes[sexes.range(r)]) } else { patSex.appendEmpty() }
+                patSexValid.append(sexPresent)
+                let birthPresent = birthValid?[r] ?? true
+                patBirth.append(births[r])
+                patBirthValid.append(birthPresent)
+            }
+            let encounterID = PadChestIDs.encounterID(patient: patient, study: study)
+            let projection = (projectionValid?[r] ?? true) ? projections.bytes[projections.range(r)] : []
+            if known.encounters.insert(encounterID).inserted {
+                encID.append(encounterID)
+                encSourceID.append(study)
+                encPatient.append(patientID)
+                encDate.append(dates[r])
+                // A supine AP film is taken at the bedside: an inpatient; otherwise outpatient.
+                encType.append(projection.elementsEqual("AP_horizontal".utf8) ? "inpatient" : "outpatient")
+            }
+            // Every staged image is new (staging dedupes by ImageID).
+            let imageID = imageIDs.bytes[imageIDs.range(r)]
+            let procedure = PadChestProcedureCodes.forProjection(projection)
+            imageID.withUnsafeBufferPointer { procID.append(PadChestIDs.imageKey($0)) }
+            procEncounter.append(encounterID)
+            procSourceID.append(imageID)
+            procCode.append(procedure.code)
+            procName.append(procedure.name)
+            if modalityValid?[r] ?? true { procModality.append(modalities.bytes[modalities.range(r)]) } else { procModality.append("XR") }
+            procDate.append(dates[r])
+
+            if (reportValid?[r] ?? true) && (reportIDValid?[r] ?? true) {
+                reportIDText.removeAll(keepingCapacity: true)
+                reportIDText.append(contentsOf: String(reportIDs[r]).utf8)
+                let reportID = PadChestIDs.reportID(encounter: encounterID, report: reportIDText)
+                if known.reports.insert(reportID).inserted {
+                    repID.append(reportID)
+                    repEncounter.append(encounterID)
+                    repSourceID.append(reportIDText[...])
+                    repText.append(reportTexts.bytes[reportTexts.range(r)])
+                }
+            }
+
+            guard labelsValid?[r] ?? true else { continue }
+            let raw = labelLists.bytes[labelLists.range(r)]
+            let parsed = raw.withUnsafeBufferPointer { list.parse($0) }
+            guard parsed else { continue }  // staging already rejected malformed lists
+            var primary = true
+            for k in 0..<list.count {
+                let range = list.trimmedItemRange(k)
+                if range.isEmpty {
+                    counts.emptyLabels += 1
+                    continue
+                }
+                let label = list.text[range]
+                let isPrimary = primary
+                primary = false
+                let diagnosisID = PadChestIDs.diagnosisID(encounter: encounterID, label: label)
+                guard known.diagnoses.insert(diagnosisID).inserted else { continue }
+                let code: DiagnosisCode
+                if let i = labelCodes.lookup(label) {
+                    code = labelCodes.codes[i]
+                } else if let u = unknownCodes[Array(label)] {
+                    code = unknownList[u]
+                } else {
+                    code = PadChestLabelCodes.finding(label: Array(label))
+                    unknownCodes[Array(label)] = unknownList.count
+                    unknownList.append(code)
+                }
+                if known.codes.insert(code.code).inserted { usedCodes.append(code) }
+                if code.codingSystem == PadChestLabelCodes.icd10System {
+                    counts.diagnosesICD10 += 1
+                } else {
+                    counts.diagnosesFinding += 1
+                }
+                diagID.append(diagnosisID)
+                diagEncounter.append(encounterID)
+                diagCode.append(code.code)
+                diagPrimary.append(isPrimary)
+                diagLabel.append(label)
+                if let cui = code.umlsCUI { diagCUI.append(cui) } else { diagCUI.appendEmpty() }
+                diagCUIValid.append(code.umlsCUI != nil)
+            }
+        }
+        counts.unknownLabels = unknownList.count
+        counts.patients = patID.count
+        counts.encounters = encID.count
+        counts.procedures = procID.count
+        counts.reports = repID.count
+        counts.diagnoses = diagID.count
+        counts.newCodes = usedCodes.count
+
+        let emitFacility = !known.facility && n > 0
+        if emitFacility { known.facility = true }
+        let fac = emitFacility ? 1 : 0
+        func constant(_ s: String, _ count: Int) -> Column { Column(.string(StringArray(Array(repeating: s, count: count)))) }
+        func optional(_ values: StringArray, _ valid: Bitmap) -> Column {
+            Column(.string(values), validity: valid.setCount == valid.count ? nil : valid)
+        }
+        func uuids(_ v: [UUID16]) -> Column { Column(.uuid(v)) }
+
+        let facilities = Batch(schema: ClinicalModel.facilitySchema, columns: [
+            uuids(emitFacility ? [facilityID] : []), constant(src, fac), Column.nulls(.string, count: fac),
+            constant(PadChestIDs.facilityName, fac), constant("university hospital", fac),
+            constant("Sant Joan d'Alacant", fac), constant("Alicante", fac), constant("Spain", fac),
+        ])
+        let patients = Batch(schema: ClinicalModel.patientSchema, columns: [
+            uuids(patID), constant(src, patID.count), Column(.string(patSourceID)), optional(patSex, patSexValid),
+            Column(.int16(patBirth), validity: patBirthValid.setCount == patBirthValid.count ? nil : patBirthValid),
+            Column.nulls(.date, count: patID.count), Column.nulls(.string, count: patID.count),
+            Column.nulls(.string, count: patID.count),
+        ])
+        let encounters = Batch(schema: ClinicalModel.encounterSchema, columns: [
+            uuids(encID), constant(src, encID.count), Column(.string(encSourceID)), uuids(encPatient),
+            uuids(Array(repeating: facilityID, count: encID.count)), Column(.date(encDate)), Column(.string(encType)),
+        ])
+        let procedures = Batch(schema: ClinicalModel.procedureSchema, columns: [
+            uuids(procID), uuids(procEncounter), constant(src, procID.count), Column(.string(procSourceID)),
+            Column(.string(procCode)), Column(.string(procName)), Column(.string(procModality)), Column(.date(procDate)),
+        ])
+        let reports = Batch(schema: ClinicalModel.reportSchema, columns: [
+            uuids(repID), uuids(repEncounter), constant(src, repID.count), Column(.string(repSourceID)),
+            constant("radiology", repID.count), Column(.string(repText)), constant("es", repID.count),
+        ])
+        let diagnoses = Batch(schema: ClinicalModel.diagnosisSchema, columns: [
+            uuids(diagID), uuids(diagEncounter), constant(src, diagID.count), Column(.string(diagCode)),
+            Column(.bool(diagPrimary)), Column(.string(diagLabel)), optional(diagCUI, diagCUIValid),
+        ])
+        var cuiValid = Bitmap()
+        var cuis = StringArray()
+        for c in usedCodes {
+            if let u = c.umlsCUI { cuis.append(u) } else { cuis.appendEmpty() }
+            cuiValid.append(c.umlsCUI != nil)
+        }
+        let codes = Batch(schema: ClinicalModel.diagnosisCodeSchema, columns: [
+            Column(.string(StringArray(usedCodes.map(\.code)))), Column(.string(StringArray(usedCodes.map(\.description)))),
+            Column(.string(StringArray(usedCodes.map(\.category)))), Column(.string(StringArray(usedCodes.map(\.codingSystem)))),
+            optional(cuis, cuiValid),
+        ])
+        return PadChestClinicalBatches(facilities: facilities, patients: patients, encounters: encounters,
+                                       procedures: procedures, reports: reports, diagnoses: diagnoses,
+                                       diagnosisCodes: codes, counts: counts)
+    }
+}
