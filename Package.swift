@@ -41,5 +41,6 @@ let package = Package(
         .testTarget(name: "FicheWarehouseTests", dependencies: ["FicheWarehouse", "FicheSources", "FicheLake"]),
         .testTarget(name: "FichePublishTests", dependencies: ["FichePublish", "FicheWarehouse", "FicheSources", "FicheLake"]),
         .testTarget(name: "FicheCLITests", dependencies: ["FicheLake"]),
-    ]
+    ],
+    swiftLanguageModes: [.v5]
 )

@@ -150,7 +150,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
 /// A packed bit per row: 1 = value present, 0 = null. Bit i lives in byte i/8, bit i%8 (LSB first).
 public struct Bitmap: Sendable, Equatable {
-    @usableFromInline internal(set) var storage: [UInt8]
+    @usableFromInline var storage: [UInt8]
     public private(set) var count: Int
     public var bytes: [UInt8] { storage }
 
@@ -354,7 +354,7 @@ public struct Column: Sendable, Equatable {
     public func sameValues(as other: Column) -> Bool {
         guard type == other.type, count == other.count else { return false }
         for i in 0..<count where isNull(i) != other.isNull(i) { return false }
-        if validity == nil && other.validity == nil { return values == other.values }
+        if validity == nil && other.validity == nil && type != .float64 { return values == other.values }
         for i in 0..<count where !isNull(i) {
             if !valueEqual(i, other) { return false }
         }

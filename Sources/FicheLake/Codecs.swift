@@ -1,0 +1,63 @@
+// zstd compression and CRC-32 checksums, through the system libraries.
+
+import CZlib
+import CZstd
+
+enum Zstd {
+    /// Compresses `src` at `level` into a single zstd frame that records its content size.
+    static func compress(_ src: UnsafeRawBufferPointer, level: Int32) throws -> [UInt8] {
+        let bound = ZSTD_compressBound(src.count)
+        var out = [UInt8](repeating: 0, count: bound)
+        let written = out.withUnsafeMutableBytes { dst in
+            ZSTD_compress(dst.baseAddress, bound, src.baseAddress, src.count, level)
+        }
+        if ZSTD_isError(written) != 0 {
+            throw LakeError(.io, "zstd compression failed: \(String(cString: ZSTD_getErrorName(written)))")
+        }
+        out.removeLast(bound - written)
+        return out
+    }
+
+    /// Decompresses one frame that must hold exactly `expected` bytes. The frame header's
+    /// own content size is checked against `expected` before anything is allocated.
+    static func decompress(_ src: UnsafeRawBufferPointer, expected: Int) throws -> [UInt8] {
+        let declared = ZSTD_getFrameContentSize(src.baseAddress, src.count)
+        // ZSTD_CONTENTSIZE_UNKNOWN / _ERROR are the two largest UInt64 values.
+        guard declared < UInt64.max - 1 else {
+            throw LakeError(.corrupt, "not a zstd frame with a recorded size")
+        }
+        guard declared == UInt64(expected) else {
+            throw LakeError(.corrupt, "zstd frame holds \(declared) bytes, footer says \(expected)")
+        }
+        if expected == 0 { return [] }
+        var out = [UInt8](repeating: 0, count: expected)
+        let n = out.withUnsafeMutableBytes { dst in
+            ZSTD_decompress(dst.baseAddress, expected, src.baseAddress, src.count)
+        }
+        if ZSTD_isError(n) != 0 {
+            throw LakeError(.corrupt, "zstd: \(String(cString: ZSTD_getErrorName(n)))")
+        }
+        guard n == expected else {
+            throw LakeError(.corrupt, "zstd produced \(n) bytes, expected \(expected)")
+        }
+        return out
+    }
+}
+
+enum Checksum {
+    /// CRC-32 (zlib's polynomial) of the bytes.
+    static func crc32(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var crc: UInt = CZlib.crc32(0, nil, 0)
+        var p = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self)
+        var left = bytes.count
+        while left > 0, let base = p {
+            let n = min(left, 1 << 30)
+            crc = CZlib.crc32(crc, base, UInt32(n))
+            p = base + n
+            left -= n
+        }
+        return UInt32(truncatingIfNeeded: crc)
+    }
+
+    static func crc32(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { crc32($0) } }
+}

@@ -1,0 +1,509 @@
+// Per-column encodings. The writer picks, from the data, whichever of plain, dictionary,
+// frame-of-reference or delta gives the fewest bytes before zstd; the reader checks every
+// length and index it decodes. Layouts are specified in Documentation.docc/ChunkFormat.md.
+
+/// How a column's values are laid out inside its (uncompressed) block.
+public enum ColumnEncoding: UInt8, Sendable, CustomStringConvertible {
+    case plain = 0
+    case dictionary = 1
+    case frameOfReference = 2
+    case delta = 3
+
+    public var description: String {
+        switch self {
+        case .plain: "plain"
+        case .dictionary: "dictionary"
+        case .frameOfReference: "for"
+        case .delta: "delta"
+        }
+    }
+}
+
+/// Min/max of a column's present values, kept in the footer.
+public enum ColumnStats: Sendable, Equatable {
+    case none
+    case integer(min: Int64, max: Int64)
+    case float(min: Double, max: Double)
+    /// Prefixes of at most `stringStatsLimit` bytes; `truncated` when either was cut.
+    case string(min: [UInt8], max: [UInt8], truncated: Bool)
+}
+
+let stringStatsLimit = 48
+/// The most distinct values a dictionary may hold.
+let dictionaryLimit = 65_536
+
+/// One column encoded, before compression.
+struct EncodedColumn {
+    var encoding: ColumnEncoding
+    var payload: [UInt8]
+    var nullCount: Int
+    var stats: ColumnStats
+}
+
+// MARK: - Writing
+
+enum ColumnEncoder {
+    static func encode(_ column: Column) -> EncodedColumn {
+        var w = ByteWriter(capacity: 64)
+        let n = column.count
+        var nullCount = 0
+        if let validity = column.validity {
+            nullCount = n - validity.setCount
+            w.append(validity.bytes)
+        }
+        let encoding: ColumnEncoding
+        let stats: ColumnStats
+        switch column.values {
+        case .bool(let v):
+            var bits = Bitmap()
+            bits.reserveCapacity(n)
+            for i in 0..<n { bits.append(v[i] && !column.isNull(i)) }
+            w.append(bits.bytes)
+            encoding = .plain
+            stats = .none
+        case .int8(let v): (encoding, stats) = encodeIntegers(v, column.validity, &w)
+        case .int16(let v): (encoding, stats) = encodeIntegers(v, column.validity, &w)
+        case .int32(let v): (encoding, stats) = encodeIntegers(v, column.validity, &w)
+        case .int64(let v): (encoding, stats) = encodeIntegers(v, column.validity, &w)
+        case .date(let v): (encoding, stats) = encodeIntegers(v, column.validity, &w)
+        case .timestamp(let v): (encoding, stats) = encodeIntegers(v, column.validity, &w)
+        case .float64(let v):
+            var lo = Double.infinity, hi = -Double.infinity, any = false
+            var clean = v
+            for i in 0..<n {
+                if column.isNull(i) { clean[i] = 0; continue }
+                let x = v[i]
+                if !x.isNaN { lo = min(lo, x); hi = max(hi, x); any = true }
+            }
+            clean.withUnsafeBufferPointer { p in
+                p.withMemoryRebound(to: UInt64.self) { w.appendArray($0) }
+            }
+            encoding = .plain
+            stats = any ? .float(min: lo, max: hi) : .none
+        case .uuid(let v):
+            for i in 0..<n {
+                let u = column.isNull(i) ? UUID16.zero : v[i]
+                w.append(u.high.bigEndian.littleEndian)  // RFC 4122 byte order on disk
+                w.append(u.low.bigEndian.littleEndian)
+            }
+            encoding = .plain
+            stats = .none
+        case .string(let s):
+            (encoding, stats) = encodeStrings(s, column.validity, &w)
+        }
+        return EncodedColumn(encoding: encoding, payload: w.bytes, nullCount: nullCount, stats: stats)
+    }
+
+    /// Integers: nulls are filled with the previous present value (so they cost nothing in
+    /// any encoding), then the smallest of plain / dictionary / FOR / delta is written.
+    static func encodeIntegers<T: FixedWidthInteger & SignedInteger>(
+        _ values: [T], _ validity: Bitmap?, _ w: inout ByteWriter
+    ) -> (ColumnEncoding, ColumnStats) {
+        let n = values.count
+        var filled = values
+        var anyPresent = validity == nil ? n > 0 : false
+        if let validity {
+            var last: T = 0
+            if let first = (0..<n).first(where: { validity[$0] }) { last = values[first]; anyPresent = true }
+            for i in 0..<n {
+                if validity[i] { last = values[i] } else { filled[i] = last }
+            }
+        }
+        return filled.withUnsafeBufferPointer { v -> (ColumnEncoding, ColumnStats) in
+            guard n > 0, anyPresent else {
+                w.appendArray(v)
+                return (.plain, .none)
+            }
+            var lo = v[0], hi = v[0]
+            var dlo = Int64.max, dhi = Int64.min
+            var deltaOverflow = false
+            for i in 0..<n {
+                let x = v[i]
+                lo = Swift.min(lo, x)
+                hi = Swift.max(hi, x)
+                if i > 0 {
+                    let (d, o) = Int64(x).subtractingReportingOverflow(Int64(v[i - 1]))
+                    deltaOverflow = deltaOverflow || o
+                    dlo = Swift.min(dlo, d)
+                    dhi = Swift.max(dhi, d)
+                }
+            }
+            let stats = ColumnStats.integer(min: Int64(lo), max: Int64(hi))
+            let plainSize = n * MemoryLayout<T>.size
+            let forWidth = byteWidth(UInt64(bitPattern: Int64(hi) &- Int64(lo)), overflow: Int64(hi).subtractingReportingOverflow(Int64(lo)).overflow)
+            let forSize = 9 + n * forWidth
+            var deltaWidth = 8
+            if n > 1, !deltaOverflow {
+                let (span, o) = dhi.subtractingReportingOverflow(dlo)
+                deltaWidth = byteWidth(UInt64(bitPattern: span), overflow: o)
+            }
+            let deltaSize = n > 1 && !deltaOverflow ? 17 + (n - 1) * deltaWidth : Int.max
+            let dict = integerDictionary(v, limit: Swift.min(256, n / 4))
+            let dictSize = dict.map { 5 + $0.values.count * 8 + n } ?? Int.max
+
+            let best = Swift.min(plainSize, forSize, deltaSize, dictSize)
+            if best == plainSize {
+                w.appendArray(v)
+                return (.plain, stats)
+            } else if best == forSize {
+                w.append(Int64(lo))
+                w.append(UInt8(forWidth))
+                packOffsets(v, base: Int64(lo), width: forWidth, &w)
+                return (.frameOfReference, stats)
+            } else if best == deltaSize {
+                w.append(Int64(v[0]))
+                w.append(dlo)
+                w.append(UInt8(deltaWidth))
+                packDeltas(v, base: dlo, width: deltaWidth, &w)
+                return (.delta, stats)
+            } else {
+                let d = dict!
+                w.append(UInt32(d.values.count))
+                for x in d.values { w.append(x) }
+                w.append(UInt8(1))
+                w.append(d.indices)
+                return (.dictionary, stats)
+            }
+        }
+    }
+
+    static func byteWidth(_ span: UInt64, overflow: Bool) -> Int {
+        if overflow { return 8 }
+        if span <= 0xFF { return 1 }
+        if span <= 0xFFFF { return 2 }
+        if span <= 0xFFFF_FFFF { return 4 }
+        return 8
+    }
+
+    static func packOffsets<T: FixedWidthInteger>(_ v: UnsafeBufferPointer<T>, base: Int64, width: Int, _ w: inout ByteWriter) {
+        let start = w.bytes.count
+        w.bytes.append(contentsOf: repeatElement(0, count: v.count * width))
+        w.bytes.withUnsafeMutableBytes { raw in
+            let out = UnsafeMutableRawBufferPointer(rebasing: raw[start...])
+            switch width {
+            case 1: for i in 0..<v.count { out[i] = UInt8(truncatingIfNeeded: Int64(v[i]) &- base) }
+            case 2: for i in 0..<v.count { out.storeBytes(of: UInt16(truncatingIfNeeded: Int64(v[i]) &- base).littleEndian, toByteOffset: 2 * i, as: UInt16.self) }
+            case 4: for i in 0..<v.count { out.storeBytes(of: UInt32(truncatingIfNeeded: Int64(v[i]) &- base).littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+            default: for i in 0..<v.count { out.storeBytes(of: UInt64(bitPattern: Int64(v[i]) &- base).littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
+            }
+        }
+    }
+
+    static func packDeltas<T: FixedWidthInteger>(_ v: UnsafeBufferPointer<T>, base: Int64, width: Int, _ w: inout ByteWriter) {
+        let m = v.count - 1
+        let start = w.bytes.count
+        w.bytes.append(contentsOf: repeatElement(0, count: m * width))
+        w.bytes.withUnsafeMutableBytes { raw in
+            let out = UnsafeMutableRawBufferPointer(rebasing: raw[start...])
+            for i in 0..<m {
+                let d = UInt64(bitPattern: (Int64(v[i + 1]) &- Int64(v[i])) &- base)
+                switch width {
+                case 1: out[i] = UInt8(truncatingIfNeeded: d)
+                case 2: out.storeBytes(of: UInt16(truncatingIfNeeded: d).littleEndian, toByteOffset: 2 * i, as: UInt16.self)
+                case 4: out.storeBytes(of: UInt32(truncatingIfNeeded: d).littleEndian, toByteOffset: 4 * i, as: UInt32.self)
+                default: out.storeBytes(of: d.littleEndian, toByteOffset: 8 * i, as: UInt64.self)
+                }
+            }
+        }
+    }
+
+    /// Distinct values (in first-seen order) and one-byte indices, or nil past `limit`.
+    static func integerDictionary<T: FixedWidthInteger>(_ v: UnsafeBufferPointer<T>, limit: Int) -> (values: [Int64], indices: [UInt8])? {
+        guard limit > 1 else { return nil }
+        var slots = [Int32](repeating: -1, count: 512)
+        var values: [Int64] = []
+        var indices = [UInt8](repeating: 0, count: v.count)
+        for i in 0..<v.count {
+            let x = Int64(v[i])
+            var h = Int((UInt64(bitPattern: x) &* 0x9E37_79B9_7F4A_7C15) >> 55)
+            while true {
+                let s = slots[h]
+                if s < 0 {
+                    if values.count >= limit { return nil }
+                    slots[h] = Int32(values.count)
+                    indices[i] = UInt8(values.count)
+                    values.append(x)
+                    break
+                }
+                if values[Int(s)] == x { indices[i] = UInt8(s); break }
+                h = (h + 1) & 511
+            }
+        }
+        return (values, indices)
+    }
+
+    /// Strings: dictionary when few distinct values repeat, else plain (lengths, then bytes).
+    static func encodeStrings(_ s: StringArray, _ validity: Bitmap?, _ w: inout ByteWriter) -> (ColumnEncoding, ColumnStats) {
+        let n = s.count
+        return s.bytes.withUnsafeBufferPointer { bytes -> (ColumnEncoding, ColumnStats) in
+            s.offsets.withUnsafeBufferPointer { off -> (ColumnEncoding, ColumnStats) in
+                @inline(__always) func present(_ i: Int) -> Bool { validity.map { $0[i] } ?? true }
+                @inline(__always) func value(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+                    present(i) ? UnsafeBufferPointer(rebasing: bytes[Int(off[i])..<Int(off[i + 1])]) : UnsafeBufferPointer(rebasing: bytes[0..<0])
+                }
+                // Stats over present values.
+                var minI = -1, maxI = -1
+                for i in 0..<n where present(i) {
+                    if minI < 0 { minI = i; maxI = i; continue }
+                    let x = value(i)
+                    if x.lexicographicallyPrecedes(value(minI)) { minI = i }
+                    if value(maxI).lexicographicallyPrecedes(x) { maxI = i }
+                }
+                var stats = ColumnStats.none
+                if minI >= 0 {
+                    let lo = Array(value(minI).prefix(stringStatsLimit)), hi = Array(value(maxI).prefix(stringStatsLimit))
+                    stats = .string(min: lo, max: hi, truncated: lo.count < value(minI).count || hi.count < value(maxI).count)
+                }
+
+                // Try a dictionary: open addressing on a 64-bit hash, compare bytes on a hit.
+                let limit = Swift.min(dictionaryLimit, n / 2)
+                if limit >= 1, let dict = stringDictionary(n: n, limit: limit, value: value) {
+                    w.append(UInt32(dict.firsts.count))
+                    for f in dict.firsts { w.append(UInt32(value(f).count)) }
+                    for f in dict.firsts { w.append(UnsafeRawBufferPointer(value(f))) }
+                    let width = dict.firsts.count <= 256 ? 1 : 2
+                    w.append(UInt8(width))
+                    if width == 1 {
+                        for x in dict.indices { w.append(UInt8(truncatingIfNeeded: x)) }
+                    } else {
+                        for x in dict.indices { w.append(UInt16(truncatingIfNeeded: x)) }
+                    }
+                    return (.dictionary, stats)
+                }
+                for i in 0..<n { w.append(UInt32(value(i).count)) }
+                for i in 0..<n { w.append(UnsafeRawBufferPointer(value(i))) }
+                return (.plain, stats)
+            }
+        }
+    }
+
+    static func stringDictionary(n: Int, limit: Int, value: (Int) -> UnsafeBufferPointer<UInt8>) -> (firsts: [Int], indices: [UInt32])? {
+        var capacity = 64
+        while capacity < 2 * Swift.min(limit, n) { capacity <<= 1 }
+        var slots = [Int32](repeating: -1, count: capacity)
+        var hashes = [UInt64](repeating: 0, count: capacity)
+        var firsts: [Int] = []
+        var indices = [UInt32](repeating: 0, count: n)
+        for i in 0..<n {
+            let x = value(i)
+            let h = fnv1a(x)
+            var slot = Int(truncatingIfNeeded: h) & (capacity - 1)
+            while true {
+                let s = slots[slot]
+                if s < 0 {
+                    if firsts.count >= limit { return nil }
+                    slots[slot] = Int32(firsts.count)
+                    hashes[slot] = h
+                    indices[i] = UInt32(firsts.count)
+                    firsts.append(i)
+                    break
+                }
+                if hashes[slot] == h, value(firsts[Int(s)]).elementsEqual(x) {
+                    indices[i] = UInt32(s)
+                    break
+                }
+                slot = (slot + 1) & (capacity - 1)
+            }
+        }
+        return (firsts, indices)
+    }
+}
+
+/// FNV-1a, 64-bit: small, deterministic across runs and machines.
+@inlinable
+public func fnv1a(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64 {
+    var h = seed
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+    return h
+}
+
+// MARK: - Reading
+
+enum ColumnDecoder {
+    /// Decodes one column block. `reader` spans exactly the uncompressed block.
+    static func decode(_ reader: inout ByteReader, type: ColumnType, encoding: ColumnEncoding,
+                       hasValidity: Bool, rows n: Int) throws -> Column {
+        var validity: Bitmap?
+        if hasValidity {
+            let raw = try reader.readBytes((n + 7) / 8, "validity bitmap")
+            validity = Bitmap(bytes: Array(raw), count: n)
+        }
+        func expectPlain() throws {
+            guard encoding == .plain else {
+                throw LakeError(.corrupt, "encoding \(encoding) is not valid for a \(type) column", offset: reader.absolutePosition)
+            }
+        }
+        var values: ColumnValues
+        switch type {
+        case .bool:
+            try expectPlain()
+            let raw = try reader.readBytes((n + 7) / 8, "bool values")
+            let bits = Bitmap(bytes: Array(raw), count: n)
+            values = .bool((0..<n).map { bits[$0] })
+        case .int8: values = .int8(try decodeIntegers(&reader, encoding, n))
+        case .int16: values = .int16(try decodeIntegers(&reader, encoding, n))
+        case .int32: values = .int32(try decodeIntegers(&reader, encoding, n))
+        case .int64: values = .int64(try decodeIntegers(&reader, encoding, n))
+        case .date: values = .date(try decodeIntegers(&reader, encoding, n))
+        case .timestamp: values = .timestamp(try decodeIntegers(&reader, encoding, n))
+        case .float64:
+            try expectPlain()
+            let bits = try reader.readArray(UInt64.self, count: n, "float64 values")
+            values = .float64(bits.map { Double(bitPattern: $0) })
+        case .uuid:
+            try expectPlain()
+            let raw = try reader.readBytes(n * 16, "uuid values")
+            var out = [UUID16]()
+            out.reserveCapacity(n)
+            for i in 0..<n {
+                let hi = raw.loadUnaligned(fromByteOffset: 16 * i, as: UInt64.self)
+                let lo = raw.loadUnaligned(fromByteOffset: 16 * i + 8, as: UInt64.self)
+                out.append(UUID16(high: UInt64(bigEndian: hi), low: UInt64(bigEndian: lo)))
+            }
+            values = .uuid(out)
+        case .string:
+            values = .string(try decodeStrings(&reader, encoding, n))
+        }
+        guard reader.remaining == 0 else {
+            throw LakeError(.corrupt, "\(reader.remaining) unexpected bytes after the values", offset: reader.absolutePosition)
+        }
+        if let validity, type != .string {
+            zeroNulls(&values, validity)
+        }
+        return Column(values, validity: validity)
+    }
+
+    static func zeroNulls(_ values: inout ColumnValues, _ validity: Bitmap) {
+        func clear<T>(_ a: inout [T], _ zero: T) {
+            for i in 0..<a.count where !validity[i] { a[i] = zero }
+        }
+        switch values {
+        case .int8(var a): clear(&a, 0); values = .int8(a)
+        case .int16(var a): clear(&a, 0); values = .int16(a)
+        case .int32(var a): clear(&a, 0); values = .int32(a)
+        case .int64(var a): clear(&a, 0); values = .int64(a)
+        case .date(var a): clear(&a, 0); values = .date(a)
+        case .timestamp(var a): clear(&a, 0); values = .timestamp(a)
+        default: break
+        }
+    }
+
+    static func decodeIntegers<T: FixedWidthInteger & SignedInteger>(
+        _ r: inout ByteReader, _ encoding: ColumnEncoding, _ n: Int
+    ) throws -> [T] {
+        switch encoding {
+        case .plain:
+            return try r.readArray(T.self, count: n, "\(T.self) values")
+        case .frameOfReference:
+            let base = try r.read(Int64.self, "frame-of-reference base")
+            let width = Int(try r.read(UInt8.self, "frame-of-reference width"))
+            let raw = try r.readBytes(try packedSize(n, width, &r), "packed values")
+            return [T](unsafeUninitializedCapacity: n) { out, count in
+                for i in 0..<n { out[i] = T(truncatingIfNeeded: base &+ Int64(bitPattern: unpack(raw, i, width))) }
+                count = n
+            }
+        case .delta:
+            guard n > 0 else { return [] }
+            let first = try r.read(Int64.self, "delta first value")
+            let base = try r.read(Int64.self, "delta base")
+            let width = Int(try r.read(UInt8.self, "delta width"))
+            let raw = try r.readBytes(try packedSize(n - 1, width, &r), "packed deltas")
+            return [T](unsafeUninitializedCapacity: n) { out, count in
+                var x = first
+                out[0] = T(truncatingIfNeeded: x)
+                for i in 1..<n {
+                    x = x &+ base &+ Int64(bitPattern: unpack(raw, i - 1, width))
+                    out[i] = T(truncatingIfNeeded: x)
+                }
+                count = n
+            }
+        case .dictionary:
+            let k = Int(try r.read(UInt32.self, "dictionary size"))
+            let dict = try r.readArray(Int64.self, count: k, "dictionary values")
+            let width = Int(try r.read(UInt8.self, "index width"))
+            guard width == 1 else {
+                throw LakeError(.corrupt, "integer dictionary index width \(width), expected 1", offset: r.absolutePosition)
+            }
+            let idx = try r.readBytes(n, "dictionary indices")
+            var out = [T]()
+            out.reserveCapacity(n)
+            for i in 0..<n {
+                let j = Int(idx[i])
+                guard j < k else {
+                    throw LakeError(.corrupt, "dictionary index \(j) at row \(i) out of \(k) entries", offset: r.absolutePosition - n + i)
+                }
+                out.append(T(truncatingIfNeeded: dict[j]))
+            }
+            return out
+        }
+    }
+
+    static func packedSize(_ n: Int, _ width: Int, _ r: inout ByteReader) throws -> Int {
+        guard width == 1 || width == 2 || width == 4 || width == 8 else {
+            throw LakeError(.corrupt, "packed width \(width), expected 1, 2, 4 or 8", offset: r.absolutePosition - 1)
+        }
+        return n * width
+    }
+
+    @inline(__always)
+    static func unpack(_ raw: UnsafeRawBufferPointer, _ i: Int, _ width: Int) -> UInt64 {
+        switch width {
+        case 1: UInt64(raw[i])
+        case 2: UInt64(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+        case 4: UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+        default: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self))
+        }
+    }
+
+    static func decodeStrings(_ r: inout ByteReader, _ encoding: ColumnEncoding, _ n: Int) throws -> StringArray {
+        switch encoding {
+        case .plain:
+            let lengths = try r.readArray(UInt32.self, count: n, "string lengths")
+            var total = 0
+            for l in lengths { total += Int(l) }
+            let raw = try r.readBytes(total, "string bytes")
+            guard total <= Int(Int32.max) else {
+                throw LakeError(.corrupt, "string bytes \(total) exceed a chunk's limit", offset: r.absolutePosition)
+            }
+            var offsets = [Int32](repeating: 0, count: n + 1)
+            var acc: Int32 = 0
+            for i in 0..<n { acc &+= Int32(truncatingIfNeeded: lengths[i]); offsets[i + 1] = acc }
+            return StringArray(offsets: offsets, bytes: Array(raw))
+        case .dictionary:
+            let k = Int(try r.read(UInt32.self, "dictionary size"))
+            guard k <= dictionaryLimit else {
+                throw LakeError(.corrupt, "dictionary of \(k) entries exceeds \(dictionaryLimit)", offset: r.absolutePosition - 4)
+            }
+            let lengths = try r.readArray(UInt32.self, count: k, "dictionary lengths")
+            var starts = [Int](repeating: 0, count: k + 1)
+            for i in 0..<k { starts[i + 1] = starts[i] + Int(lengths[i]) }
+            let dictBytes = try r.readBytes(starts[k], "dictionary bytes")
+            let width = Int(try r.read(UInt8.self, "index width"))
+            guard width == 1 || width == 2 else {
+                throw LakeError(.corrupt, "string dictionary index width \(width), expected 1 or 2", offset: r.absolutePosition - 1)
+            }
+            let idx = try r.readBytes(n * width, "dictionary indices")
+            var total = 0
+            var indices = [Int](repeating: 0, count: n)
+            for i in 0..<n {
+                let j = width == 1 ? Int(idx[i]) : Int(UInt16(littleEndian: idx.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                guard j < k else {
+                    throw LakeError(.corrupt, "dictionary index \(j) at row \(i) out of \(k) entries", offset: r.absolutePosition - idx.count + i * width)
+                }
+                indices[i] = j
+                total += starts[j + 1] - starts[j]
+            }
+            guard total <= Int(Int32.max) else {
+                throw LakeError(.corrupt, "string bytes \(total) exceed a chunk's limit", offset: r.absolutePosition)
+            }
+            var out = StringArray()
+            out.reserveCapacity(rows: n, bytes: total)
+            for j in indices {
+                out.append(UnsafeBufferPointer(rebasing: dictBytes.bindMemory(to: UInt8.self)[starts[j]..<starts[j + 1]]))
+            }
+            return out
+        default:
+            throw LakeError(.corrupt, "encoding \(encoding) is not valid for a string column", offset: r.absolutePosition)
+        }
+    }
+}

@@ -1,0 +1,297 @@
+// The lake: a folder of tables, each a folder of chunk files plus its commit log.
+//
+//   <lake>/<table>/<chunk>.fchk       chunk files (0600), fsynced before any commit names them
+//   <lake>/<table>/_log/<version>.json commits, created exclusively
+//   <lake>/<table>/_log/.commit        flock held while committing
+//   <lake>/<table>/_log/.writers       flock: shared by writers, exclusive by vacuum
+//   <lake>/_txn/<id>                   marker making a multi-table transaction's commits visible
+
+import Foundation
+
+public struct Lake: Sendable {
+    public let root: String
+
+    /// Opens (and by default creates, private to its owner) the lake folder.
+    public init(root: String, create: Bool = true) throws {
+        var r = root
+        while r.count > 1 && r.hasSuffix("/") { r.removeLast() }
+        self.root = r
+        if create {
+            try FileIO.makeDirectory(r)
+        } else if !FileIO.isDirectory(r) {
+            throw LakeError(.invalidArgument, "no lake folder here", file: r)
+        }
+    }
+
+    /// `$FICHE_LAKE`, else `./lake`.
+    public static func defaultRoot() -> String {
+        ProcessInfo.processInfo.environment["FICHE_LAKE"].flatMap { $0.isEmpty ? nil : $0 } ?? "lake"
+    }
+
+    public static func isValidTableName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 63 && name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+            && !name.hasPrefix("_txn")
+    }
+
+    public func table(_ name: String) throws -> LakeTable {
+        guard Lake.isValidTableName(name) else {
+            throw LakeError(.invalidArgument, "`\(name)` is not a table name (lower-case letters, digits and _, at most 63)")
+        }
+        return LakeTable(lake: self, name: name)
+    }
+
+    /// Tables that have a commit log, sorted by name.
+    public func tableNames() throws -> [String] {
+        try FileIO.list(root).filter {
+            Lake.isValidTableName($0) && FileIO.isDirectory(root + "/" + $0 + "/" + CommitLog.folder)
+        }
+    }
+
+    var transactionFolder: String { root + "/_txn" }
+
+    func committedTransactions() throws -> Set<String> { Set(try FileIO.list(transactionFolder)) }
+}
+
+/// A limit on an integer or date column; chunks whose footer range misses it are skipped.
+public struct ChunkPrune: Sendable {
+    public var column: String
+    public var range: ClosedRange<Int64>
+    public init(column: String, range: ClosedRange<Int64>) {
+        self.column = column
+        self.range = range
+    }
+}
+
+public struct LakeTable: Sendable {
+    public let lake: Lake
+    public let name: String
+
+    public var directory: String { lake.root + "/" + name }
+    var logDirectory: String { directory + "/" + CommitLog.folder }
+
+    /// Replays the visible commits.
+    public func snapshot() throws -> TableSnapshot {
+        let txns = try lake.committedTransactions()  // read markers first: their commits already exist
+        let commits = try CommitLog.readAll(tableDir: directory)
+        return try TableSnapshot(table: self, commits: commits, committedTransactions: txns)
+    }
+
+    /// The full log, visible commits only, oldest first.
+    public func history() throws -> [Commit] { try snapshot().history }
+}
+
+public struct TableSnapshot: Sendable {
+    public let table: LakeTable
+    /// The last visible commit's version; 0 if none.
+    public let version: Int
+    public let schema: Schema?
+    public let chunks: [ChunkEntry]
+    public let history: [Commit]
+    /// Highest version of any commit file, visible or not (the next commit takes one more).
+    let lastFileVersion: Int
+
+    init(table: LakeTable, commits: [Commit], committedTransactions: Set<String>) throws {
+        self.table = table
+        var live: [String: ChunkEntry] = [:]
+        var order: [String] = []
+        var schema: Schema?
+        var version = 0
+        var visible: [Commit] = []
+        for c in commits {
+            if let t = c.transaction, !committedTransactions.contains(t) { continue }
+            for f in c.remove { live[f] = nil }
+            for a in c.add {
+                if live[a.file] == nil { order.append(a.file) }
+                live[a.file] = a
+            }
+            schema = try c.decodedSchema()
+            version = c.version
+            visible.append(c)
+        }
+        self.chunks = order.compactMap { live[$0] }
+        self.schema = schema
+        self.version = version
+        self.history = visible
+        self.lastFileVersion = commits.last?.version ?? 0
+    }
+
+    public var rowCount: Int { chunks.reduce(0) { $0 + $1.rows } }
+    public var bytes: Int { chunks.reduce(0) { $0 + $1.bytes } }
+    public var rawBytes: Int { chunks.reduce(0) { $0 + $1.rawBytes } }
+
+    public func path(of chunk: ChunkEntry) -> String { table.directory + "/" + chunk.file }
+
+    func keep(_ chunk: ChunkEntry, _ prune: ChunkPrune?) -> Bool {
+        guard let prune, let r = chunk.ranges?[prune.column], r.count == 2 else { return true }
+        return r[1] >= prune.range.lowerBound && r[0] <= prune.range.upperBound
+    }
+
+    /// One batch per chunk, in commit order, projected to `columns` (all if nil).
+    public func forEachChunk(columns: [String]? = nil, prune: ChunkPrune? = nil,
+                             _ body: (Batch) throws -> Void) throws {
+        guard let schema else { return }
+        for chunk in chunks where keep(chunk, prune) {
+            let file = try ChunkFile(path: path(of: chunk))
+            guard file.rowCount == chunk.rows else {
+                throw LakeError(.corrupt, "chunk has \(file.rowCount) rows, its commit says \(chunk.rows)", file: file.path)
+            }
+            try body(try file.read(columns: columns, as: schema))
+        }
+    }
+
+    /// The whole table (or the chunks `prune` keeps) as one batch.
+    public func readAll(columns: [String]? = nil, prune: ChunkPrune? = nil) throws -> Batch {
+        guard let schema else {
+            throw LakeError(.invalidArgument, "table `\(table.name)` has no commits", file: table.directory)
+        }
+        var parts: [Batch] = []
+        try forEachChunk(columns: columns, prune: prune) { parts.append($0) }
+        if parts.isEmpty {
+            let fields = try (columns ?? schema.names).map { n -> Field in
+                guard let f = schema[n] else { throw LakeError(.invalidArgument, "no column `\(n)` in `\(table.name)`") }
+                return f
+            }
+            return Batch(schema: Schema(fields), columns: fields.map { Column(.zeros($0.type, count: 0)) })
+        }
+        return Batch.concatenate(parts)
+    }
+}
+
+/// Writes to one or more tables that become visible together at `commit()`, or not at all.
+/// Chunk files are written and fsynced as batches arrive; nothing names them until commit.
+public final class LakeTransaction {
+    public let lake: Lake
+    public let source: String
+    public let operation: String
+    public let chunkRows: Int
+    public let zstdLevel: Int
+
+    struct Pending {
+        var table: LakeTable
+        var schema: Schema?
+        var added: [ChunkEntry] = []
+        var replace = false
+        var baseVersion: Int
+        var writerLock: Int32
+    }
+    private var pending: [String: Pending] = [:]
+    private var committed = false
+
+    public init(lake: Lake, source: String, operation: String, chunkRows: Int = 1 << 20, zstdLevel: Int = 3) {
+        self.lake = lake
+        self.source = source
+        self.operation = operation
+        self.chunkRows = max(1, min(chunkRows, ChunkFormat.maxRows))
+        self.zstdLevel = zstdLevel
+    }
+
+    deinit {
+        for p in pending.values { _ = close(p.writerLock) }
+    }
+
+    private func entry(_ name: String) throws -> Pending {
+        if let p = pending[name] { return p }
+        let t = try lake.table(name)
+        try FileIO.makeDirectory(t.directory)
+        try FileIO.makeDirectory(t.logDirectory)
+        guard let lock = try FileIO.lock(t.logDirectory + "/.writers", exclusive: false) else {
+            throw LakeError(.conflict, "table is being vacuumed", file: t.directory)
+        }
+        let snap = try t.snapshot()
+        let p = Pending(table: t, schema: snap.schema, baseVersion: snap.version, writerLock: lock)
+        pending[name] = p
+        return p
+    }
+
+    /// Writes `batch` to new chunk files of `table` (split every `chunkRows` rows). The
+    /// table's schema becomes the batch's; it may add columns to the existing schema, never
+    /// drop or retype one.
+    public func append(_ batch: Batch, to table: String) throws {
+        precondition(!committed, "transaction already committed")
+        var p = try entry(table)
+        if let old = p.schema, old != batch.schema, !p.replace {
+            for f in old.fields {
+                guard let g = batch.schema[f.name] else {
+                    throw LakeError(.schemaMismatch, "batch lacks column `\(f.name)` of table `\(table)`")
+                }
+                guard g.type == f.type else {
+                    throw LakeError(.schemaMismatch, "column `\(f.name)` of `\(table)` is \(f.type), batch has \(g.type)")
+                }
+            }
+        }
+        p.schema = batch.schema
+        var start = 0
+        repeat {
+            let n = min(chunkRows, batch.rowCount - start)
+            let part = start == 0 && n == batch.rowCount ? batch : batch.slice(start..<(start + n))
+            let file = "c" + String(Int(Date().timeIntervalSince1970)) + "-" + FileIO.randomHex(8) + ".fchk"
+            let written = try ChunkWriter.write(part, to: p.table.directory + "/" + file, zstdLevel: zstdLevel)
+            var ranges: [String: [Int64]] = [:]
+            for (f, s) in zip(part.schema.fields, written.stats) {
+                if case .integer(let lo, let hi) = s { ranges[f.name] = [lo, hi] }
+            }
+            p.added.append(ChunkEntry(file: file, rows: n, bytes: written.bytes, rawBytes: written.rawBytes,
+                                      ranges: ranges.isEmpty ? nil : ranges))
+            start += n
+        } while start < batch.rowCount
+        pending[table] = p
+    }
+
+    /// The commit will also remove every chunk the table has when the transaction began.
+    /// If another writer commits to the table in between, `commit()` fails with a conflict.
+    public func replaceAll(_ table: String) throws {
+        var p = try entry(table)
+        p.replace = true
+        pending[table] = p
+    }
+
+    /// Makes every write visible at once. Waits for other committers of the same tables;
+    /// appends rebase on whatever they committed, a replace whose base moved fails.
+    public func commit() throws {
+        precondition(!committed, "transaction already committed")
+        committed = true
+        let names = pending.keys.sorted()
+        guard !names.isEmpty else { return }
+        for n in names { try FileIO.syncDirectory(pending[n]!.table.directory) }
+
+        var locks: [Int32] = []
+        defer { for fd in locks { _ = close(fd) } }
+        for n in names {
+            if let fd = try FileIO.lock(pending[n]!.table.logDirectory + "/.commit", exclusive: true) { locks.append(fd) }
+        }
+        let txn: String? = names.count > 1 ? String(Int(Date().timeIntervalSince1970)) + "-" + FileIO.randomHex(8) : nil
+        var commits: [(Pending, Commit)] = []
+        for n in names {
+            let p = pending[n]!
+            let snap = try p.table.snapshot()
+            if p.replace && snap.version != p.baseVersion {
+                throw LakeError(.conflict, "another writer committed version \(snap.version) to `\(n)` after this transaction began at \(p.baseVersion); nothing was committed",
+                                file: p.table.directory)
+            }
+            let removed = p.replace ? snap.chunks : []
+            let schema = p.schema ?? snap.schema ?? Schema([])
+            let c = Commit(version: snap.lastFileVersion + 1, table: n, operation: operation, source: source,
+                           user: CommitLog.user, host: CommitLog.host, pid: CommitLog.pid, time: CommitLog.now(),
+                           transaction: txn, schema: schema.records, add: p.added, remove: removed.map(\.file),
+                           rowsAdded: p.added.reduce(0) { $0 + $1.rows }, rowsRemoved: removed.reduce(0) { $0 + $1.rows })
+            commits.append((p, c))
+        }
+        for (p, c) in commits {
+            let path = p.table.logDirectory + "/" + CommitLog.fileName(c.version)
+            guard try FileIO.publishExclusive(try CommitLog.encode(c), at: path, folder: p.table.logDirectory) else {
+                throw LakeError(.conflict, "commit \(c.version) was created by a writer that does not lock; nothing was committed",
+                                file: path)
+            }
+            try FileIO.syncDirectory(p.table.logDirectory)
+        }
+        if let txn {
+            try FileIO.makeDirectory(lake.transactionFolder)
+            let marker = "{\"tables\":[" + names.map { "\"\($0)\"" }.joined(separator: ",") + "]}\n"
+            guard try FileIO.publishExclusive(Array(marker.utf8), at: lake.transactionFolder + "/" + txn,
+                                              folder: lake.transactionFolder) else {
+                throw LakeError(.conflict, "transaction id collision", file: lake.transactionFolder)
+            }
+            try FileIO.syncDirectory(lake.transactionFolder)
+        }
+    }
+}
