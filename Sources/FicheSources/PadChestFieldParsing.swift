@@ -157,7 +157,8 @@ public enum PadChestFieldParsing {
 /// Parses the list literals PadChest stores as text: Python lists (`['a', 'b']`), nested
 /// lists (`[['a', 'loc x'], ['b']]`) and numpy arrays printed with spaces and line breaks
 /// (`['C0024117' 'C0231819']`). Items are the quoted strings; nesting is kept as a
-/// sentence number per item.
+/// sentence number per item. A bare `nan` or `None` in a nested list is a sentence
+/// without labels (PadChest writes `[nan, ['unchanged']]`).
 public struct PythonListLiteral {
     /// Item text bytes, escapes undone, one after another.
     public private(set) var text: [UInt8] = []
@@ -229,6 +230,18 @@ public struct PythonListLiteral {
                 itemGroup.append(max(group, 0))
             case UInt8(ascii: ","), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
                 i += 1
+            case UInt8(ascii: "n"), UInt8(ascii: "N"):
+                // A bare `nan`/`None` element: a missing inner list (a sentence without labels).
+                guard depth == 1 else { return false }
+                let rest = f.count - i
+                if rest >= 3 && f[i + 1] == UInt8(ascii: "a") && f[i + 2] == UInt8(ascii: "n") {
+                    i += 3
+                } else if rest >= 4 && f[i + 1] == UInt8(ascii: "o") && f[i + 2] == UInt8(ascii: "n") && f[i + 3] == UInt8(ascii: "e") {
+                    i += 4
+                } else {
+                    return false
+                }
+                group += 1
             default:
                 return false
             }
