@@ -38,6 +38,25 @@ public final class GzipReader {
         }
         gzbuffer(h, UInt32(bufferSize))
         handle = h
+        expectedSize = Self.gzipTrailerSize(path: path, fileSize: fileSize) ?? fileSize
+    }
+
+    /// The uncompressed size the gzip trailer records (mod 2^32; a hint for sizing
+    /// buffers), or the file size for a plain file.
+    public private(set) var expectedSize: Int64 = 0
+
+    private static func gzipTrailerSize(path: String, fileSize: Int64) -> Int64? {
+        guard fileSize >= 18 else { return nil }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { closeDescriptor(fd) }
+        var head = [UInt8](repeating: 0, count: 2)
+        var tail = [UInt8](repeating: 0, count: 4)
+        guard pread(fd, &head, 2, 0) == 2, head == [0x1F, 0x8B], pread(fd, &tail, 4, off_t(fileSize - 4)) == 4 else {
+            return nil
+        }
+        let size = Int64(tail[0]) | Int64(tail[1]) << 8 | Int64(tail[2]) << 16 | Int64(tail[3]) << 24
+        return size >= fileSize ? size : nil
     }
 
     deinit { close() }
@@ -88,3 +107,5 @@ public final class GzipReader {
         return total
     }
 }
+
+private func closeDescriptor(_ fd: Int32) { _ = close(fd) }

@@ -74,10 +74,10 @@ public enum PadChestIngest {
         return try snap.readAll(columns: [column]).column(column)
     }
 
-    static func ids(_ lake: Lake, _ table: String, _ column: String, source: String) throws -> Set<UUID16> {
+    static func ids(_ lake: Lake, _ table: String, _ column: String, source: String) throws -> UUIDSet {
         let snap = try lake.table(table).snapshot()
-        guard snap.schema?[column] != nil, snap.schema?["source"] != nil else { return [] }
-        var out = Set<UUID16>()
+        guard snap.schema?[column] != nil, snap.schema?["source"] != nil else { return UUIDSet() }
+        var out = UUIDSet(minimumCapacity: snap.rowCount)
         try snap.forEachChunk(columns: [column, "source"]) { b in
             guard case .uuid(let v) = b.columns[0].values, case .string(let s) = b.columns[1].values else { return }
             let want = Array(source.utf8)
@@ -103,13 +103,14 @@ public enum PadChestIngest {
     }
 
     /// Reads and stages `path`; `progress(done, total)` gets file bytes once per block.
-    public static func stage(path: String, knownImages: Set<UUID16>, limit: Int?,
+    public static func stage(path: String, knownImages: UUIDSet, limit: Int?,
                              progress: ((Int64, Int64) -> Void)? = nil) throws -> (PadChestStagingBuilder, blankLines: Int) {
         let gz = try GzipReader(path: path)
         let total = gz.fileSize
         var reader = CSVReader(source: gz)
         defer { reader.release() }
-        var builder = PadChestStagingBuilder(file: path, knownImageIDs: knownImages, limit: limit)
+        var builder = PadChestStagingBuilder(file: path, knownImageIDs: knownImages, limit: limit,
+                                             expectedBytes: gz.expectedSize)
         var header = true
         do {
             while let block = try reader.nextBlock() {

@@ -85,9 +85,9 @@ public struct PadChestLabelCodes: Sendable {
     /// Index in `codes` of a trimmed label, or nil when the label is not in the table.
     public func lookup(_ label: ArraySlice<UInt8>) -> Int? {
         let h = PadChestIDs.fnv1a64(label)
-        if let i = index[h], labels[i].elementsEqual(label) { return i }
+        if let i = index[h], PadChestMapper.equal(label, labels[i]) { return i }
         if index[h] == nil { return nil }
-        return labels.firstIndex { $0.elementsEqual(label) }
+        return labels.firstIndex { PadChestMapper.equal(label, $0) }
     }
 
     public func lookup(_ label: [UInt8]) -> Int? { lookup(label[...]) }

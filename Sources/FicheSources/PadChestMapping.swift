@@ -46,6 +46,11 @@ public enum PadChestIDs {
             fnv(&b, part)
         }
 
+        mutating func add(_ id: UUID16) {
+            var bytes = (id.high.bigEndian, id.low.bigEndian)
+            withUnsafeBytes(of: &bytes) { add($0) }
+        }
+
         var id: UUID16 { UUID16.derived(a, b) }
     }
 
@@ -77,14 +82,14 @@ public enum PadChestIDs {
 
     public static func reportID(encounter: UUID16, report: some Sequence<UInt8>) -> UUID16 {
         var k = Key("padchest/report")
-        k.add(encounter.text.utf8)
+        k.add(encounter)
         k.add(report)
         return k.id
     }
 
     public static func diagnosisID(encounter: UUID16, label: some Sequence<UInt8>) -> UUID16 {
         var k = Key("padchest/diagnosis")
-        k.add(encounter.text.utf8)
+        k.add(encounter)
         k.add(label)
         return k.id
     }
@@ -101,11 +106,11 @@ public enum PadChestIDs {
 /// What the lake already holds from earlier PadChest ingests (ids are stable, so sets of
 /// ids say which entities exist).
 public struct PadChestKnownEntities: Sendable {
-    public var images: Set<UUID16> = []
-    public var patients: Set<UUID16> = []
-    public var encounters: Set<UUID16> = []
-    public var reports: Set<UUID16> = []
-    public var diagnoses: Set<UUID16> = []
+    public var images = UUIDSet()
+    public var patients = UUIDSet()
+    public var encounters = UUIDSet()
+    public var reports = UUIDSet()
+    public var diagnoses = UUIDSet()
     public var codes: Set<String> = []
     public var facility = false
 
@@ -121,8 +126,10 @@ public enum PadChestProcedureCodes {
     /// CPT 71100: rib views (PadChest projection `COSTAL`).
     public static let ribsUnilateral = (code: "71100", name: "Radiologic examination, ribs, unilateral; 2 views")
 
+    static let costal = Array("COSTAL".utf8)
+
     public static func forProjection(_ p: ArraySlice<UInt8>) -> (code: String, name: String) {
-        p.elementsEqual("COSTAL".utf8) ? ribsUnilateral : chestSingleView
+        PadChestMapper.equal(p, costal) ? ribsUnilateral : chestSingleView
     }
 }
 
@@ -168,6 +175,30 @@ public struct PadChestMapper {
         self.labelCodes = labelCodes
     }
 
+    static let apHorizontal = Array("AP_horizontal".utf8)
+
+    @inline(__always)
+    static func equal(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var i = a.startIndex
+        for x in b {
+            if a[i] != x { return false }
+            i += 1
+        }
+        return true
+    }
+
+    static func appendDecimal(_ v: Int64, to out: inout [UInt8]) {
+        if v < 0 { out.append(UInt8(ascii: "-")) }
+        var m = v.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(48 + m % 10))
+            m /= 10
+        } while m > 0
+        out[start...].reverse()
+    }
+
     static func strings(_ b: Batch, _ name: String) -> (StringArray, Bitmap?) {
         guard let c = b.column(name), case .string(let s) = c.values else { preconditionFailure("staging column \(name)") }
         return (s, c.validity)
@@ -183,7 +214,8 @@ public struct PadChestMapper {
         let (projections, projectionValid) = Self.strings(staging, "Projection")
         let (modalities, modalityValid) = Self.strings(staging, "Modality_DICOM")
         let (reportTexts, reportValid) = Self.strings(staging, "Report")
-        let (labelLists, labelsValid) = Self.strings(staging, "Labels")
+        let (labelLists, labelsValid) = Self.strings(staging, "Labels_items")
+        let (rawLabels, _) = Self.strings(staging, "Labels")
         guard let dateCol = staging.column("StudyDate_DICOM"), case .date(let dates) = dateCol.values,
               let birthCol = staging.column("PatientBirth"), case .int16(let births) = birthCol.values,
               let reportIDCol = staging.column("ReportID"), case .int64(let reportIDs) = reportIDCol.values
@@ -208,14 +240,18 @@ public struct PadChestMapper {
         var unknownCodes: [[UInt8]: Int] = [:]
         var unknownList: [DiagnosisCode] = []
         procID.reserveCapacity(n)
+        known.patients.reserveCapacity(known.patients.count + n)
+        known.encounters.reserveCapacity(known.encounters.count + n)
+        known.reports.reserveCapacity(known.reports.count + n)
+        known.diagnoses.reserveCapacity(known.diagnoses.count + 2 * n)
 
-        var list = PythonListLiteral()
+        var slotSeen: [Bool] = []
         var reportIDText = [UInt8]()
         for r in 0..<n {
             let patient = patientIDs.bytes[patientIDs.range(r)]
             let study = studyIDs.bytes[studyIDs.range(r)]
             let patientID = PadChestIDs.patientID(patient)
-            if known.patients.insert(patientID).inserted {
+            if known.patients.insert(patientID) {
                 patID.append(patientID)
                 patSourceID.append(patient)
                 let sexPresent = sexValid?[r] ?? true
@@ -227,13 +263,13 @@ public struct PadChestMapper {
             }
             let encounterID = PadChestIDs.encounterID(patient: patient, study: study)
             let projection = (projectionValid?[r] ?? true) ? projections.bytes[projections.range(r)] : []
-            if known.encounters.insert(encounterID).inserted {
+            if known.encounters.insert(encounterID) {
                 encID.append(encounterID)
                 encSourceID.append(study)
                 encPatient.append(patientID)
                 encDate.append(dates[r])
                 // A supine AP film is taken at the bedside: an inpatient; otherwise outpatient.
-                encType.append(projection.elementsEqual("AP_horizontal".utf8) ? "inpatient" : "outpatient")
+                encType.append(Self.equal(projection, Self.apHorizontal) ? "inpatient" : "outpatient")
             }
             // Every staged image is new (staging dedupes by ImageID).
             let imageID = imageIDs.bytes[imageIDs.range(r)]
@@ -248,9 +284,9 @@ public struct PadChestMapper {
 
             if (reportValid?[r] ?? true) && (reportIDValid?[r] ?? true) {
                 reportIDText.removeAll(keepingCapacity: true)
-                reportIDText.append(contentsOf: String(reportIDs[r]).utf8)
+                Self.appendDecimal(reportIDs[r], to: &reportIDText)
                 let reportID = PadChestIDs.reportID(encounter: encounterID, report: reportIDText)
-                if known.reports.insert(reportID).inserted {
+                if known.reports.insert(reportID) {
                     repID.append(reportID)
                     repEncounter.append(encounterID)
                     repSourceID.append(reportIDText[...])
@@ -259,32 +295,40 @@ public struct PadChestMapper {
             }
 
             guard labelsValid?[r] ?? true else { continue }
-            let raw = labelLists.bytes[labelLists.range(r)]
-            let parsed = raw.withUnsafeBufferPointer { list.parse($0) }
-            guard parsed else { continue }  // staging already rejected malformed lists
+            // Labels_items holds the trimmed labels joined by `|`.
+            let items = labelLists.range(r)
             var primary = true
-            for k in 0..<list.count {
-                let range = list.trimmedItemRange(k)
-                if range.isEmpty {
-                    counts.emptyLabels += 1
+            var start = items.lowerBound
+            while start <= items.upperBound {
+                var end = start
+                while end < items.upperBound && labelLists.bytes[end] != UInt8(ascii: "|") { end += 1 }
+                let label = labelLists.bytes[start..<end]
+                start = end + 1
+                if label.isEmpty {
+                    // `[]` has no items; `['']` has one, empty.
+                    if !items.isEmpty || rawLabels.range(r).count > 2 { counts.emptyLabels += 1 }
                     continue
                 }
-                let label = list.text[range]
                 let isPrimary = primary
                 primary = false
                 let diagnosisID = PadChestIDs.diagnosisID(encounter: encounterID, label: label)
-                guard known.diagnoses.insert(diagnosisID).inserted else { continue }
-                let code: DiagnosisCode
+                guard known.diagnoses.insert(diagnosisID) else { continue }
+                let slot: Int
                 if let i = labelCodes.lookup(label) {
-                    code = labelCodes.codes[i]
+                    slot = i
                 } else if let u = unknownCodes[Array(label)] {
-                    code = unknownList[u]
+                    slot = labelCodes.codes.count + u
                 } else {
-                    code = PadChestLabelCodes.finding(label: Array(label))
                     unknownCodes[Array(label)] = unknownList.count
-                    unknownList.append(code)
+                    slot = labelCodes.codes.count + unknownList.count
+                    unknownList.append(PadChestLabelCodes.finding(label: Array(label)))
                 }
-                if known.codes.insert(code.code).inserted { usedCodes.append(code) }
+                while slotSeen.count <= slot { slotSeen.append(false) }
+                let code = slot < labelCodes.codes.count ? labelCodes.codes[slot] : unknownList[slot - labelCodes.codes.count]
+                if !slotSeen[slot] {
+                    slotSeen[slot] = true
+                    if known.codes.insert(code.code).inserted { usedCodes.append(code) }
+                }
                 if code.codingSystem == PadChestLabelCodes.icd10System {
                     counts.diagnosesICD10 += 1
                 } else {
@@ -310,7 +354,17 @@ public struct PadChestMapper {
         let emitFacility = !known.facility && n > 0
         if emitFacility { known.facility = true }
         let fac = emitFacility ? 1 : 0
-        func constant(_ s: String, _ count: Int) -> Column { Column(.string(StringArray(Array(repeating: s, count: count)))) }
+        func constant(_ s: String, _ count: Int) -> Column {
+            let one = Array(s.utf8)
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(one.count * count)
+            var offsets = [Int32](repeating: 0, count: count + 1)
+            for i in 0..<count {
+                bytes.append(contentsOf: one)
+                offsets[i + 1] = Int32(truncatingIfNeeded: bytes.count)
+            }
+            return Column(.string(StringArray(offsets: offsets, bytes: bytes)))
+        }
         func optional(_ values: StringArray, _ valid: Bitmap) -> Column {
             Column(.string(values), validity: valid.setCount == valid.count ? nil : valid)
         }

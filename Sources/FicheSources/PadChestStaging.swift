@@ -154,7 +154,10 @@ public struct PadChestStagingBuilder {
     private var itemColumns: [ColumnBuilder]
     private var sourceLines: [Int64] = []
     /// ImageIDs already ingested or kept in this run (stable 128-bit keys).
-    private var seenImages: Set<UUID16>
+    private var seenImages: UUIDSet
+    /// Expected uncompressed input size, to size the columns once after the first block.
+    private let expectedBytes: Int64?
+    private var reserved = false
 
     // Per-block scratch.
     private var blockBad: [Bool] = []
@@ -163,19 +166,45 @@ public struct PadChestStagingBuilder {
     private var blockI64: [[Int64]] = []
     private var blockF64: [[Double]] = []
     private var blockNull: [[Bool]] = []
+    private var blockItems: [StringArray] = []
     private var list = PythonListLiteral()
-    private var joined: [UInt8] = []
 
     /// `knownImageIDs`: keys (`PadChestIDs.imageKey`) of images already in the lake.
-    public init(file: String, knownImageIDs: Set<UUID16> = [], limit: Int? = nil) {
+    public init(file: String, knownImageIDs: UUIDSet = UUIDSet(), limit: Int? = nil, expectedBytes: Int64? = nil) {
         self.file = file
         self.limit = limit
+        self.expectedBytes = expectedBytes
         seenImages = knownImageIDs
         columns = PadChestStaging.csvColumns.map { ColumnBuilder(PadChestStaging.columnType($0.kind)) }
         itemColumns = PadChestStaging.csvColumns.filter { $0.kind == .listLiteral }.map { _ in ColumnBuilder(.string) }
         blockI64 = Array(repeating: [], count: PadChestStaging.csvColumnCount)
         blockF64 = Array(repeating: [], count: PadChestStaging.csvColumnCount)
         blockNull = Array(repeating: [], count: PadChestStaging.csvColumnCount)
+        blockItems = Array(repeating: StringArray(), count: itemColumns.count)
+    }
+
+    /// Sizes every column for the whole input from the first block's density, so columns
+    /// grow once instead of doubling (and copying) their way up.
+    private mutating func reserveForInput(blockBytes: Int) {
+        guard !reserved, let expectedBytes, blockBytes > 0, rowsKept > 0 else { return }
+        reserved = true
+        let scale = Double(expectedBytes) / Double(blockBytes) * 1.02
+        guard scale > 1.5 else { return }
+        let rows = Int(Double(rowsKept) * scale)
+        func reserve(_ b: inout ColumnBuilder) {
+            switch b.type {
+            case .int64: b.i64.reserveCapacity(rows)
+            case .int32, .date: b.i32.reserveCapacity(rows)
+            case .int16: b.i16.reserveCapacity(rows)
+            case .float64: b.f64.reserveCapacity(rows)
+            case .string: b.strings.reserveCapacity(rows: rows, bytes: Int(Double(b.strings.bytes.count) * scale))
+            default: break
+            }
+            b.validity.reserveCapacity(rows)
+        }
+        for c in columns.indices { reserve(&columns[c]) }
+        for c in itemColumns.indices { reserve(&itemColumns[c]) }
+        sourceLines.reserveCapacity(rows)
     }
 
     public var rowsKept: Int { sourceLines.count }
@@ -234,7 +263,7 @@ public struct PadChestStagingBuilder {
             }
             if blockBad[i] { continue }
             let key = PadChestIDs.imageKey(block.rawField(first + i, PadChestStaging.Position.imageID))
-            if seenImages.insert(key).inserted {
+            if seenImages.insert(key) {
                 blockKeep[i] = true
                 keptInBlock += 1
             } else {
@@ -254,6 +283,7 @@ public struct PadChestStagingBuilder {
             appendKept(block, first: first, n: lastRead, column: c, spec: spec)
         }
         for i in 0..<lastRead where blockKeep[i] { sourceLines.append(Int64(block.recordLine[first + i])) }
+        reserveForInput(blockBytes: block.bytes.count)
     }
 
     /// Raw text kept for a quarantined row, at most.
@@ -307,17 +337,45 @@ public struct PadChestStagingBuilder {
             case .float64:
                 if let v = PadChestFieldParsing.double(f) { doubles[i] = v } else { markBad(i, Self.notA("a number", spec.name, f)) }
             case .listLiteral:
-                if block.fieldEscaped[block.fieldIndex(first + i, c)] || !list.parse(f) {
-                    markBad(i, Self.notA("a list literal", spec.name, f))
-                }
+                break  // parsed below, into the block's item text
             case .string:
                 break
             }
+        }
+        if spec.kind == .listLiteral {
+            let k = Self.itemColumnIndex[c]
+            var items = StringArray()
+            swap(&items, &blockItems[k])
+            items.offsets.removeAll(keepingCapacity: true)
+            items.offsets.append(0)
+            items.bytes.removeAll(keepingCapacity: true)
+            for i in 0..<n {
+                if !blockBad[i] && !nulls[i] {
+                    let f = block.rawField(first + i, c)
+                    if block.fieldEscaped[block.fieldIndex(first + i, c)] || !list.parse(f) {
+                        markBad(i, Self.notA("a list literal", spec.name, f))
+                    } else {
+                        list.appendJoined(to: &items.bytes)
+                    }
+                }
+                items.offsets.append(Int32(truncatingIfNeeded: items.bytes.count))
+            }
+            swap(&items, &blockItems[k])
         }
         blockNull[c] = nulls
         blockI64[c] = ints
         blockF64[c] = doubles
     }
+
+    /// For each CSV column, its index among the list-literal columns (or -1).
+    static let itemColumnIndex: [Int] = {
+        var k = 0
+        return PadChestStaging.csvColumns.map { c in
+            guard c.kind == .listLiteral else { return -1 }
+            k += 1
+            return k - 1
+        }
+    }()
 
     static func notA(_ what: String, _ column: String, _ f: UnsafeBufferPointer<UInt8>) -> String {
         let shown = String(decoding: f.prefix(60), as: UTF8.self)
@@ -360,19 +418,20 @@ public struct PadChestStagingBuilder {
         }
         swap(&b, &columns[c])
         if spec.kind == .listLiteral {
-            let k = PadChestStaging.csvColumns[..<c].filter { $0.kind == .listLiteral }.count
+            let k = Self.itemColumnIndex[c]
             var items = ColumnBuilder(.string)
             swap(&items, &itemColumns[k])
-            for i in 0..<n where blockKeep[i] {
-                if nulls[i] || !list.parse(block.rawField(first + i, c)) {
-                    items.strings.appendEmpty()
-                    items.validity.append(false)
-                    items.nulls += 1
-                } else {
-                    joined.removeAll(keepingCapacity: true)
-                    list.appendJoined(to: &joined)
-                    joined.withUnsafeBufferPointer { items.strings.append($0) }
-                    items.validity.append(true)
+            let parsed = blockItems[k]
+            parsed.bytes.withUnsafeBufferPointer { p in
+                for i in 0..<n where blockKeep[i] {
+                    if nulls[i] {
+                        items.strings.appendEmpty()
+                        items.validity.append(false)
+                        items.nulls += 1
+                    } else {
+                        items.strings.append(UnsafeBufferPointer(rebasing: p[parsed.range(i)]))
+                        items.validity.append(true)
+                    }
                 }
             }
             swap(&items, &itemColumns[k])
