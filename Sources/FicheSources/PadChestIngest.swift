@@ -102,35 +102,6 @@ public enum PadChestIngest {
         return out
     }
 
-    /// Reads and stages `path`; `progress(done, total)` gets file bytes once per block.
-    public static func stage(path: String, knownImages: UUIDSet, limit: Int?,
-                             progress: ((Int64, Int64) -> Void)? = nil) throws -> (PadChestStagingBuilder, blankLines: Int) {
-        let gz = try GzipReader(path: path)
-        let total = gz.fileSize
-        var reader = CSVReader(source: gz)
-        defer { reader.release() }
-        var builder = PadChestStagingBuilder(file: path, knownImageIDs: knownImages, limit: limit,
-                                             expectedBytes: gz.expectedSize)
-        var header = true
-        do {
-            while let block = try reader.nextBlock() {
-                var first = 0
-                if header {
-                    try PadChestStagingBuilder.checkHeader(block, record: 0, file: path)
-                    header = false
-                    first = 1
-                }
-                builder.add(block, from: first)
-                progress?(reader.source.compressedOffset, total)
-                if builder.limitReached { break }
-            }
-        } catch let e as InputFileError {
-            throw PadChestError(file: path, line: nil, column: nil, reason: e.reason)
-        }
-        if header { throw PadChestError(file: path, line: 1, column: nil, reason: "empty file: no PadChest header") }
-        return (builder, reader.blankLines)
-    }
-
     static func now() -> Double {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
@@ -143,56 +114,97 @@ public enum PadChestIngest {
         return String(cString: r)
     }
 
-    /// Ingests `path` into `lake`: one transaction over every table it touches.
+    /// Ingests `path` into `lake`: one transaction over every table it touches. Rows are
+    /// staged, mapped and written `flushRows` at a time (chunk files are written as they
+    /// come; nothing is visible before the commit), so memory stays bounded.
+    /// `progress(done, total)` gets file bytes once per block.
     public static func run(path: String, lake: Lake, limit: Int? = nil, labelCodes: PadChestLabelCodes? = nil,
+                           flushRows: Int = 1 << 20,
                            progress: ((Int64, Int64) -> Void)? = nil) throws -> PadChestIngestSummary {
         let file = absolutePath(path)
         var summary = PadChestIngestSummary(file: file)
-        let t0 = now()
+        var t = now()
         let known = try knownEntities(in: lake)
-        let (builder, blanks) = try stage(path: path, knownImages: known.images, limit: limit, progress: progress)
-        summary.readSeconds = now() - t0
+        var mapper = PadChestMapper(known: known, labelCodes: try labelCodes ?? PadChestLabelCodes.builtIn())
+        let txn = LakeTransaction(lake: lake, source: "padchest:" + file, operation: "ingest")
+        var appended = false
+
+        func write(_ batches: [(String, Batch)]) throws {
+            for (table, batch) in batches where batch.rowCount > 0 {
+                try txn.append(batch, to: table)
+                appended = true
+            }
+        }
+        func flush(_ builder: inout PadChestStagingBuilder) throws {
+            guard builder.pendingRows > 0 else { return }
+            var t1 = now()
+            summary.readSeconds += t1 - t
+            let staging = builder.takeBatch()
+            let clinical = mapper.map(staging)
+            let c = clinical.counts
+            summary.patients += c.patients
+            summary.encounters += c.encounters
+            summary.procedures += c.procedures
+            summary.reports += c.reports
+            summary.diagnoses += c.diagnoses
+            summary.diagnosesICD10 += c.diagnosesICD10
+            summary.diagnosesFinding += c.diagnosesFinding
+            summary.unknownLabels += c.unknownLabels
+            summary.emptyLabels += c.emptyLabels
+            summary.newDiagnosisCodes += c.newCodes
+            let t2 = now()
+            summary.mapSeconds += t2 - t1
+            try write([(ClinicalModel.padchest, staging)] + clinical.tables)
+            t1 = now()
+            summary.writeSeconds += t1 - t2
+            t = t1
+        }
+
+        let gz = try GzipReader(path: path)
+        let total = gz.fileSize
+        var reader = CSVReader(source: gz)
+        defer { reader.release() }
+        var builder = PadChestStagingBuilder(file: path, knownImageIDs: known.images, limit: limit,
+                                             expectedBytes: gz.expectedSize)
+        builder.flushRows = flushRows
+        var header = true
+        do {
+            while let block = try reader.nextBlock() {
+                var first = 0
+                if header {
+                    try PadChestStagingBuilder.checkHeader(block, record: 0, file: path)
+                    header = false
+                    first = 1
+                }
+                builder.add(block, from: first)
+                progress?(reader.source.compressedOffset, total)
+                if builder.pendingRows >= flushRows { try flush(&builder) }
+                if builder.limitReached { break }
+            }
+        } catch let e as InputFileError {
+            throw PadChestError(file: path, line: nil, column: nil, reason: e.reason)
+        }
+        if header { throw PadChestError(file: path, line: 1, column: nil, reason: "empty file: no PadChest header") }
+        try flush(&builder)
+        summary.readSeconds += now() - t
         summary.rowsRead = builder.rowsRead
         summary.ingested = builder.rowsKept
         summary.duplicates = builder.duplicates
         summary.quarantined = builder.badRows.count
         summary.quarantineExamples = builder.badRows.prefix(5).map { "line \($0.line): \($0.reason)" }
-        summary.blankLines = blanks
+        summary.blankLines = reader.blankLines
         summary.limitReached = builder.limitReached
-
-        let t1 = now()
-        let staging = builder.batch()
-        var mapper = PadChestMapper(known: known, labelCodes: try labelCodes ?? PadChestLabelCodes.builtIn())
-        let clinical = mapper.map(staging)
-        let c = clinical.counts
-        summary.patients = c.patients
-        summary.encounters = c.encounters
-        summary.procedures = c.procedures
-        summary.reports = c.reports
-        summary.diagnoses = c.diagnoses
-        summary.diagnosesICD10 = c.diagnosesICD10
-        summary.diagnosesFinding = c.diagnosesFinding
-        summary.unknownLabels = c.unknownLabels
-        summary.emptyLabels = c.emptyLabels
-        summary.newDiagnosisCodes = c.newCodes
 
         let already = builder.badRows.isEmpty ? [] : try quarantinedLines(lake, file: file)
         let fresh = builder.badRows.filter { !already.contains(Int64($0.line)) }
         summary.quarantinedAlreadyRecorded = builder.badRows.count - fresh.count
-        let quarantine = quarantineBatch(fresh, file: file)
-        summary.mapSeconds = now() - t1
-
-        let t2 = now()
-        var writes: [(String, Batch)] = [(ClinicalModel.padchest, staging)] + clinical.tables
-        writes.append((ClinicalModel.quarantine, quarantine))
-        writes = writes.filter { $0.1.rowCount > 0 }
-        if !writes.isEmpty {
-            let txn = LakeTransaction(lake: lake, source: "padchest:" + file, operation: "ingest")
-            for (table, batch) in writes { try txn.append(batch, to: table) }
+        t = now()
+        try write([(ClinicalModel.quarantine, quarantineBatch(fresh, file: file))])
+        if appended {
             try txn.commit()
             summary.committed = true
         }
-        summary.writeSeconds = now() - t2
+        summary.writeSeconds += now() - t
         return summary
     }
 

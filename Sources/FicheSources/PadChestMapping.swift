@@ -170,6 +170,12 @@ public struct PadChestMapper {
     public let labelCodes: PadChestLabelCodes
     static let source = ClinicalModel.Source.padchest.rawValue
 
+    /// Labels absent from `labelCodes`, met so far, with their finding codes.
+    private var unknownCodes: [[UInt8]: Int] = [:]
+    private var unknownList: [DiagnosisCode] = []
+    /// Per code slot (known labels, then unknown ones): already checked against `known.codes`.
+    private var slotSeen: [Bool] = []
+
     public init(known: PadChestKnownEntities, labelCodes: PadChestLabelCodes) {
         self.known = known
         self.labelCodes = labelCodes
@@ -237,15 +243,13 @@ public struct PadChestMapper {
         var diagID = [UUID16](), diagEncounter = [UUID16](), diagCode = StringArray(), diagPrimary = [Bool]()
         var diagLabel = StringArray(), diagCUI = StringArray(), diagCUIValid = Bitmap()
         var usedCodes: [DiagnosisCode] = []
-        var unknownCodes: [[UInt8]: Int] = [:]
-        var unknownList: [DiagnosisCode] = []
+        let unknownBefore = unknownList.count
         procID.reserveCapacity(n)
         known.patients.reserveCapacity(known.patients.count + n)
         known.encounters.reserveCapacity(known.encounters.count + n)
         known.reports.reserveCapacity(known.reports.count + n)
         known.diagnoses.reserveCapacity(known.diagnoses.count + 2 * n)
 
-        var slotSeen: [Bool] = []
         var reportIDText = [UInt8]()
         for r in 0..<n {
             let patient = patientIDs.bytes[patientIDs.range(r)]
@@ -343,7 +347,7 @@ public struct PadChestMapper {
                 diagCUIValid.append(code.umlsCUI != nil)
             }
         }
-        counts.unknownLabels = unknownList.count
+        counts.unknownLabels = unknownList.count - unknownBefore
         counts.patients = patID.count
         counts.encounters = encID.count
         counts.procedures = procID.count

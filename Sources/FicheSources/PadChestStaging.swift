@@ -190,14 +190,15 @@ public struct PadChestStagingBuilder {
         reserved = true
         let scale = Double(expectedBytes) / Double(blockBytes) * 1.02
         guard scale > 1.5 else { return }
-        let rows = Int(Double(rowsKept) * scale)
+        let rows = min(Int(Double(rowsKept) * scale), flushRows + rowsKept)
+        let bytesScale = Double(rows) / Double(rowsKept)
         func reserve(_ b: inout ColumnBuilder) {
             switch b.type {
             case .int64: b.i64.reserveCapacity(rows)
             case .int32, .date: b.i32.reserveCapacity(rows)
             case .int16: b.i16.reserveCapacity(rows)
             case .float64: b.f64.reserveCapacity(rows)
-            case .string: b.strings.reserveCapacity(rows: rows, bytes: Int(Double(b.strings.bytes.count) * scale))
+            case .string: b.strings.reserveCapacity(rows: rows, bytes: Int(Double(b.strings.bytes.count) * bytesScale))
             default: break
             }
             b.validity.reserveCapacity(rows)
@@ -207,7 +208,12 @@ public struct PadChestStagingBuilder {
         sourceLines.reserveCapacity(rows)
     }
 
-    public var rowsKept: Int { sourceLines.count }
+    /// Rows kept so far (flushed or pending).
+    public private(set) var rowsKept = 0
+    /// Kept rows not yet taken by `takeBatch()`.
+    public var pendingRows: Int { sourceLines.count }
+    /// The most rows held before the caller flushes (bounds memory; sizes reservations).
+    public var flushRows = 1 << 20
 
     /// Checks the header record (record 0 of the first block) against the PadChest layout.
     public static func checkHeader(_ block: CSVBlock, record: Int, file: String) throws {
@@ -283,6 +289,7 @@ public struct PadChestStagingBuilder {
             appendKept(block, first: first, n: lastRead, column: c, spec: spec)
         }
         for i in 0..<lastRead where blockKeep[i] { sourceLines.append(Int64(block.recordLine[first + i])) }
+        rowsKept += keptInBlock
         reserveForInput(blockBytes: block.bytes.count)
     }
 
@@ -444,6 +451,16 @@ public struct PadChestStagingBuilder {
         cols += itemColumns.map { $0.column() }
         cols.append(Column(.int64(sourceLines)))
         return Batch(schema: PadChestStaging.schema, columns: cols)
+    }
+
+    /// The pending rows as a batch; the builder keeps its counts and seen ImageIDs and
+    /// starts empty columns.
+    public mutating func takeBatch() -> Batch {
+        let b = batch()
+        for c in columns.indices { columns[c] = ColumnBuilder(columns[c].type) }
+        for c in itemColumns.indices { itemColumns[c] = ColumnBuilder(.string) }
+        sourceLines = []
+        return b
     }
 }
 

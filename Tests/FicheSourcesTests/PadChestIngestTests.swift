@@ -192,6 +192,26 @@ func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).
         }
     }
 
+    @Test func flushingInSmallBatchesWritesTheSameLakeInOneCommit() throws {
+        let whole = try temporaryLake(), pieces = try temporaryLake()
+        let a = try PadChestIngest.run(path: PadChestFixture.sample, lake: whole)
+        let b = try PadChestIngest.run(path: PadChestFixture.sample, lake: pieces, flushRows: 5)
+        var a2 = a, b2 = b
+        for s in [\PadChestIngestSummary.readSeconds, \.mapSeconds, \.writeSeconds] {
+            a2[keyPath: s] = 0
+            b2[keyPath: s] = 0
+        }
+        #expect(a2 == b2)
+        for (t, id) in [("patients", "patient_id"), ("encounters", "encounter_id"), ("procedures", "procedure_id"),
+                        ("reports", "report_id"), ("diagnoses", "diagnosis_id")] {
+            let x = try table(whole, t).uuids(id), y = try table(pieces, t).uuids(id)
+            #expect(x.count == y.count && Set(x) == Set(y), "\(t)")
+            #expect(try pieces.table(t).snapshot().history.count == 1, "\(t): one commit")
+        }
+        #expect(try table(pieces, "facilities").rowCount == 1)
+        #expect(try table(pieces, "padchest").rowCount == Self.sampleRows)
+    }
+
     @Test func limitIngestsTheNextNewRowsAndBatchesSumToTheWhole() throws {
         let lake = try temporaryLake()
         var total = 0
