@@ -211,19 +211,24 @@ public struct PythonListLiteral {
                 i += 1
                 var closed = false
                 while i < f.count {
-                    let c = f[i]
-                    if c == q {
+                    // Copy the run up to the next quote or backslash in one go.
+                    var j = i
+                    while j < f.count && f[j] != q && f[j] != UInt8(ascii: "\\") { j += 1 }
+                    if j > i { text.append(contentsOf: UnsafeBufferPointer(rebasing: f[i..<j])) }
+                    i = j
+                    guard i < f.count else { break }
+                    if f[i] == q {
                         closed = true
                         i += 1
                         break
                     }
-                    if c == UInt8(ascii: "\\") && i + 1 < f.count {
+                    if i + 1 < f.count {  // a backslash escape: keep the escaped byte
                         text.append(f[i + 1])
                         i += 2
-                        continue
+                    } else {
+                        text.append(f[i])
+                        i += 1
                     }
-                    text.append(c)
-                    i += 1
                 }
                 guard closed else { return false }
                 itemEnd.append(Int32(text.count))

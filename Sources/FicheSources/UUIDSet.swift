@@ -1,11 +1,12 @@
 // A set of UUIDs as one open-addressing table. Derived and random UUIDs are already
 // well mixed, so a cheap fold of their bits is the hash; no per-insert SipHash.
+// The all-zero UUID marks an empty slot and is kept aside in a flag.
 
 import FicheLake
 
 public struct UUIDSet: Sendable {
     private var slots: [UUID16]
-    private var used: [Bool]
+    private var hasZero = false
     public private(set) var count = 0
     private var mask: Int
 
@@ -13,7 +14,6 @@ public struct UUIDSet: Sendable {
         var cap = 16
         while cap < minimumCapacity * 2 { cap <<= 1 }
         slots = Array(repeating: .zero, count: cap)
-        used = Array(repeating: false, count: cap)
         mask = cap - 1
     }
 
@@ -24,32 +24,43 @@ public struct UUIDSet: Sendable {
 
     @inline(__always)
     static func slot(_ v: UUID16) -> Int {
-        let h = (v.high ^ (v.low &* 0x9E37_79B9_7F4A_7C15))
+        let h = v.high ^ (v.low &* 0x9E37_79B9_7F4A_7C15)
         return Int(truncatingIfNeeded: h ^ (h >> 29))
     }
 
     public func contains(_ v: UUID16) -> Bool {
-        var i = Self.slot(v) & mask
-        while used[i] {
-            if slots[i] == v { return true }
-            i = (i + 1) & mask
+        if v == .zero { return hasZero }
+        return slots.withUnsafeBufferPointer { s in
+            var i = Self.slot(v) & mask
+            while s[i] != .zero {
+                if s[i] == v { return true }
+                i = (i + 1) & mask
+            }
+            return false
         }
-        return false
     }
 
     /// Inserts `v`; true when it was not there yet.
     @discardableResult
     public mutating func insert(_ v: UUID16) -> Bool {
-        if (count + 1) * 2 > slots.count { grow() }
-        var i = Self.slot(v) & mask
-        while used[i] {
-            if slots[i] == v { return false }
-            i = (i + 1) & mask
+        if v == .zero {
+            defer { hasZero = true }
+            if !hasZero { count += 1 }
+            return !hasZero
         }
-        used[i] = true
-        slots[i] = v
-        count += 1
-        return true
+        if (count + 1) * 2 > slots.count { grow() }
+        let m = mask
+        let inserted = slots.withUnsafeMutableBufferPointer { s -> Bool in
+            var i = Self.slot(v) & m
+            while s[i] != .zero {
+                if s[i] == v { return false }
+                i = (i + 1) & m
+            }
+            s[i] = v
+            return true
+        }
+        if inserted { count += 1 }
+        return inserted
     }
 
     public mutating func reserveCapacity(_ n: Int) {
@@ -57,12 +68,14 @@ public struct UUIDSet: Sendable {
     }
 
     private mutating func grow() {
-        let oldSlots = slots, oldUsed = used
+        let old = slots
         let cap = slots.count * 2
         slots = Array(repeating: .zero, count: cap)
-        used = Array(repeating: false, count: cap)
         mask = cap - 1
+        let zero = hasZero
         count = 0
-        for i in 0..<oldSlots.count where oldUsed[i] { insert(oldSlots[i]) }
+        hasZero = false
+        for v in old where v != .zero { insert(v) }
+        if zero { insert(.zero) }
     }
 }

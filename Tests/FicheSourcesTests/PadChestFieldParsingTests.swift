@@ -123,6 +123,8 @@ func naiveDays(_ y: Int, _ m: Int, _ d: Int) -> Int {
             let v = UUID16(high: rng.next() % 5000, low: rng.next() % 3)
             #expect(mine.insert(v) == reference.insert(v).inserted)
         }
+        #expect(mine.insert(.zero) == reference.insert(.zero).inserted)
+        #expect(!mine.insert(.zero))
         #expect(mine.count == reference.count)
         for v in reference { #expect(mine.contains(v)) }
         #expect(!mine.contains(UUID16(high: 99999, low: 0)))
