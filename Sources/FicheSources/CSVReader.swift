@@ -22,6 +22,24 @@ public protocol CSVByteSource {
 
 extension GzipReader: CSVByteSource {}
 
+/// Bytes in memory as a CSV source.
+public struct MemoryBytes: CSVByteSource {
+    let data: [UInt8]
+    var position = 0
+
+    public init(_ data: [UInt8]) { self.data = data }
+
+    public mutating func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        let n = min(count, data.count - position)
+        guard n > 0 else { return 0 }
+        data.withUnsafeBytes { src in
+            if let base = src.baseAddress { buffer.copyMemory(from: base + position, byteCount: n) }
+        }
+        position += n
+        return n
+    }
+}
+
 /// Why a record is bad.
 public enum CSVIssueKind: UInt8, Sendable, CustomStringConvertible {
     case unterminatedQuote = 1
