@@ -173,8 +173,26 @@ public struct PadChestMapper {
     /// Labels absent from `labelCodes`, met so far, with their finding codes.
     private var unknownCodes: [[UInt8]: Int] = [:]
     private var unknownList: [DiagnosisCode] = []
-    /// Per code slot (known labels, then unknown ones): already checked against `known.codes`.
+    /// Per code slot (known labels, then unknown ones): already checked against `known.codes`,
+    /// and the code's parts as bytes (no String copies in the row loop).
     private var slotSeen: [Bool] = []
+    private var slotICD10: [Bool] = []
+    private var slotCode: [[UInt8]] = []
+    private var slotCUI: [[UInt8]] = []
+
+    func code(_ slot: Int) -> DiagnosisCode {
+        slot < labelCodes.codes.count ? labelCodes.codes[slot] : unknownList[slot - labelCodes.codes.count]
+    }
+
+    private mutating func addSlots(upTo slot: Int) {
+        while slotSeen.count <= slot {
+            let c = code(slotSeen.count)
+            slotSeen.append(false)
+            slotICD10.append(c.codingSystem == PadChestLabelCodes.icd10System)
+            slotCode.append(Array(c.code.utf8))
+            slotCUI.append(Array((c.umlsCUI ?? "").utf8))
+        }
+    }
 
     public init(known: PadChestKnownEntities, labelCodes: PadChestLabelCodes) {
         self.known = known
@@ -327,24 +345,27 @@ public struct PadChestMapper {
                     slot = labelCodes.codes.count + unknownList.count
                     unknownList.append(PadChestLabelCodes.finding(label: Array(label)))
                 }
-                while slotSeen.count <= slot { slotSeen.append(false) }
-                let code = slot < labelCodes.codes.count ? labelCodes.codes[slot] : unknownList[slot - labelCodes.codes.count]
+                if slot >= slotSeen.count { addSlots(upTo: slot) }
                 if !slotSeen[slot] {
                     slotSeen[slot] = true
+                    let code = self.code(slot)
                     if known.codes.insert(code.code).inserted { usedCodes.append(code) }
                 }
-                if code.codingSystem == PadChestLabelCodes.icd10System {
+                if slotICD10[slot] {
                     counts.diagnosesICD10 += 1
                 } else {
                     counts.diagnosesFinding += 1
                 }
                 diagID.append(diagnosisID)
                 diagEncounter.append(encounterID)
-                diagCode.append(code.code)
+                diagCode.bytes.append(contentsOf: slotCode[slot])
+                diagCode.offsets.append(Int32(truncatingIfNeeded: diagCode.bytes.count))
                 diagPrimary.append(isPrimary)
                 diagLabel.append(label)
-                if let cui = code.umlsCUI { diagCUI.append(cui) } else { diagCUI.appendEmpty() }
-                diagCUIValid.append(code.umlsCUI != nil)
+                let cui = slotCUI[slot]
+                diagCUI.bytes.append(contentsOf: cui)
+                diagCUI.offsets.append(Int32(truncatingIfNeeded: diagCUI.bytes.count))
+                diagCUIValid.append(!cui.isEmpty)
             }
         }
         counts.unknownLabels = unknownList.count - unknownBefore

@@ -319,36 +319,66 @@ public struct PadChestStagingBuilder {
         case .float64: doubles.append(contentsOf: repeatElement(0, count: n))
         case .string, .listLiteral: break
         }
-        for i in 0..<n where !blockBad[i] {
-            let f = block.rawField(first + i, c)
-            if PadChestFieldParsing.isMissing(f) {
-                nulls[i] = true
-                if spec.required { markBad(i, "missing \(spec.name)") }
-                continue
-            }
-            switch spec.kind {
-            case .int64:
-                if let v = PadChestFieldParsing.int64(f) { ints[i] = v } else { markBad(i, Self.notA("an integer", spec.name, f)) }
-            case .int32:
-                if let v = PadChestFieldParsing.int64(f), let w = Int32(exactly: v) { ints[i] = Int64(w) } else {
-                    markBad(i, Self.notA("a 32-bit integer", spec.name, f))
+        // The hot loop works on raw pointers; failures are collected and applied after.
+        var bad: [Bool] = []
+        swap(&bad, &blockBad)
+        var failures: [(Int, String)] = []
+        let kind = spec.kind, required = spec.required, name = spec.name
+        block.fieldStart.withUnsafeBufferPointer { fs in
+            block.fieldEnd.withUnsafeBufferPointer { fe in
+                block.recordFirstField.withUnsafeBufferPointer { rf in
+                    bad.withUnsafeMutableBufferPointer { bad in
+                        nulls.withUnsafeMutableBufferPointer { nulls in
+                            ints.withUnsafeMutableBufferPointer { ints in
+                                doubles.withUnsafeMutableBufferPointer { doubles in
+                                    guard let base = block.bytes.baseAddress else { return }
+                                    func fail(_ i: Int, _ reason: String) {
+                                        bad[i] = true
+                                        failures.append((i, reason))
+                                    }
+                                    for i in 0..<n where !bad[i] {
+                                        let fi = Int(rf[first + i]) + c
+                                        let start = Int(fs[fi])
+                                        let f = UnsafeBufferPointer(start: base + start, count: Int(fe[fi]) - start)
+                                        if PadChestFieldParsing.isMissing(f) {
+                                            nulls[i] = true
+                                            if required { fail(i, "missing \(name)") }
+                                            continue
+                                        }
+                                        switch kind {
+                                        case .int64:
+                                            if let v = PadChestFieldParsing.int64(f) { ints[i] = v } else {
+                                                fail(i, Self.notA("an integer", name, f))
+                                            }
+                                        case .int32:
+                                            if let v = PadChestFieldParsing.int64(f), let w = Int32(exactly: v) { ints[i] = Int64(w) } else {
+                                                fail(i, Self.notA("a 32-bit integer", name, f))
+                                            }
+                                        case .birthYear:
+                                            if let v = PadChestFieldParsing.wholeNumber(f), v >= 1800, v <= 2100 { ints[i] = v } else {
+                                                fail(i, Self.notA("a birth year", name, f))
+                                            }
+                                        case .date:
+                                            if let v = PadChestFieldParsing.yyyymmdd(f) { ints[i] = Int64(v) } else {
+                                                fail(i, Self.notA("a YYYYMMDD date", name, f))
+                                            }
+                                        case .float64:
+                                            if let v = PadChestFieldParsing.double(f) { doubles[i] = v } else {
+                                                fail(i, Self.notA("a number", name, f))
+                                            }
+                                        case .listLiteral, .string:
+                                            break  // lists are parsed below, into the block's item text
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                 }
-            case .birthYear:
-                if let v = PadChestFieldParsing.wholeNumber(f), v >= 1800, v <= 2100 { ints[i] = v } else {
-                    markBad(i, Self.notA("a birth year", spec.name, f))
-                }
-            case .date:
-                if let v = PadChestFieldParsing.yyyymmdd(f) { ints[i] = Int64(v) } else {
-                    markBad(i, Self.notA("a YYYYMMDD date", spec.name, f))
-                }
-            case .float64:
-                if let v = PadChestFieldParsing.double(f) { doubles[i] = v } else { markBad(i, Self.notA("a number", spec.name, f)) }
-            case .listLiteral:
-                break  // parsed below, into the block's item text
-            case .string:
-                break
             }
         }
+        swap(&bad, &blockBad)
+        for (i, reason) in failures where blockReason[i] == nil { blockReason[i] = reason }
         if spec.kind == .listLiteral {
             let k = Self.itemColumnIndex[c]
             var items = StringArray()
