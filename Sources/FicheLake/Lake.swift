@@ -185,8 +185,19 @@ public final class LakeTransaction {
         self.zstdLevel = zstdLevel
     }
 
-    deinit {
-        for p in pending.values { _ = close(p.writerLock) }
+    deinit { releaseWriterLocks() }
+
+    private func releaseWriterLocks() {
+        for (name, p) in pending where p.writerLock >= 0 {
+            _ = close(p.writerLock)
+            pending[name]?.writerLock = -1
+        }
+    }
+
+    /// Gives up: nothing is committed; the chunk files written so far are left for `vacuum`.
+    public func abort() {
+        committed = true
+        releaseWriterLocks()
     }
 
     private func entry(_ name: String) throws -> Pending {
@@ -250,6 +261,7 @@ public final class LakeTransaction {
     public func commit() throws {
         precondition(!committed, "transaction already committed")
         committed = true
+        defer { releaseWriterLocks() }
         let names = pending.keys.sorted()
         guard !names.isEmpty else { return }
         for n in names { try FileIO.syncDirectory(pending[n]!.table.directory) }

@@ -6,6 +6,10 @@ public struct VerifyProblem: Sendable, CustomStringConvertible {
     public var table: String?
     public var error: LakeError
     public var description: String { error.description }
+    public init(table: String?, error: LakeError) {
+        self.table = table
+        self.error = error
+    }
 }
 
 public struct VerifyReport: Sendable {
@@ -14,6 +18,7 @@ public struct VerifyReport: Sendable {
     public var rows = 0
     public var bytes = 0
     public var problems: [VerifyProblem] = []
+    public init() {}
 }
 
 public enum LakeVerifier {

@@ -3,6 +3,10 @@ import FicheLake
 import FicheSources
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 struct Ingest: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
@@ -38,55 +42,47 @@ struct IngestPadChest: ParsableCommand {
     @Argument(help: "The PadChest CSV file, plain or gzip-compressed.")
     var file: String
 
-    @Option(help: "Lake directory (default: $FICHE_LAKE or ./lake).")
-    var lake: String?
+    @OptionGroup var lakeOptions: LakeOptions
 
-    @Option(help: "Ingest at most N new rows (the next N not yet in the lake).")
+    @Option(help: ArgumentHelp("Ingest at most N new rows (the next N not yet in the lake).", valueName: "n"))
     var limit: Int?
 
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
+    }
+
     func run() throws {
-        if let limit, limit < 0 {
-            FileHandle.standardError.write(Data("error: --limit must be 0 or more\n".utf8))
-            throw ExitCode(2)
-        }
-        let bar = ProgressBar(enabled: isatty(2) == 1, label: "padchest")
+        let bar = ProgressBar(enabled: Terminal.stderrIsTTY, label: "padchest")
         let summary: PadChestIngestSummary
         do {
-            let lakeRoot = lake ?? Lake.defaultRoot()
-            let store = try Lake(root: lakeRoot)
-            summary = try PadChestIngest.run(path: file, lake: store, limit: limit) { done, total in
+            let lake = try lakeOptions.openOrCreate()
+            summary = try PadChestIngest.run(path: file, lake: lake, limit: limit) { done, total in
                 bar.update(done: done, total: total)
             }
             bar.finish()
+        } catch let e as PadChestError {
+            bar.finish()
+            throw CommandFailure("\(e)")
         } catch {
             bar.finish()
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
+            throw error
         }
         if json {
             let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = try enc.encode(summary)
-            print(String(decoding: data, as: UTF8.self))
+            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            FileOutput.standardOutput.write(String(decoding: try enc.encode(summary), as: UTF8.self) + "\n")
         } else {
-            print(Self.describe(summary))
+            FileOutput.standardOutput.write(Self.describe(summary) + "\n")
         }
-        if !summary.addsUp { throw ExitCode.failure }
+        FileOutput.standardOutput.flush()
+        if !summary.addsUp { throw CommandFailure("counts do not add up: read \(summary.rowsRead) != ingested + duplicates + quarantined") }
     }
 
     static func describe(_ s: PadChestIngestSummary) -> String {
-        func n(_ v: Int) -> String {
-            let digits = String(v)
-            var out = ""
-            for (i, ch) in digits.reversed().enumerated() {
-                if i > 0 && i % 3 == 0 { out.append(",") }
-                out.append(ch)
-            }
-            return String(out.reversed())
-        }
+        func n(_ v: Int) -> String { Terminal.count(v) }
         let seconds = s.readSeconds + s.mapSeconds + s.writeSeconds
         var lines = [
             "PadChest ingest of \(s.file)",
@@ -129,12 +125,12 @@ final class ProgressBar: @unchecked Sendable {
         let width = 30
         let filled = percent * width / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(label) [\(bar)] \(percent)%".utf8))
+        FileOutput.standardError.write("\r\(label) [\(bar)] \(percent)%")
     }
 
     func finish() {
         guard enabled, lastPercent >= 0 else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        FileOutput.standardError.write("\r\u{1B}[2K")
         lastPercent = -1
     }
 }

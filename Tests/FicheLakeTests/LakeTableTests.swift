@@ -1,0 +1,145 @@
+import Dispatch
+import Foundation
+import Testing
+
+@testable import FicheLake
+
+func idBatch(_ ids: Range<Int64>, note: String = "x") -> Batch {
+    Batch(schema: Schema([Field("id", .int64, nullable: false), Field("note", .string)]),
+          columns: [Column(.int64(Array(ids))), Column(.string(StringArray(ids.map { _ in note })))])
+}
+
+@Suite("Lake tables and commits")
+struct LakeTableTests {
+    @Test func aTransactionIsInvisibleUntilCommitThenWhole() throws {
+        let lake = try Lake(root: try temporaryDirectory("txn"))
+        defer { try? FileManager.default.removeItem(atPath: lake.root) }
+        let t = LakeTransaction(lake: lake, source: "test", operation: "append", chunkRows: 10)
+        try t.append(idBatch(0..<25), to: "patients")
+        try t.append(idBatch(0..<7), to: "encounters")
+        #expect(try lake.table("patients").snapshot().rowCount == 0)
+        #expect(try lake.table("encounters").snapshot().rowCount == 0)
+        try t.commit()
+        let p = try lake.table("patients").snapshot()
+        #expect(p.rowCount == 25)
+        #expect(p.chunks.count == 3)  // 10 + 10 + 5
+        #expect(try lake.table("encounters").snapshot().rowCount == 7)
+        let back = try p.readAll()
+        #expect(back.column("id") == Column(.int64(Array(0..<25))))
+        #expect(p.history.count == 1 && p.history[0].source == "test" && p.history[0].rowsAdded == 25)
+    }
+
+    @Test func replaceAllSwapsContentAndVacuumRemovesTheOldChunks() throws {
+        let lake = try Lake(root: try temporaryDirectory("replace"))
+        defer { try? FileManager.default.removeItem(atPath: lake.root) }
+        let a = LakeTransaction(lake: lake, source: "test", operation: "append")
+        try a.append(idBatch(0..<5), to: "dim")
+        try a.commit()
+        let r = LakeTransaction(lake: lake, source: "test", operation: "overwrite")
+        try r.replaceAll("dim")
+        try r.append(idBatch(100..<103), to: "dim")
+        try r.commit()
+        let snap = try lake.table("dim").snapshot()
+        #expect(snap.rowCount == 3)
+        #expect(snap.version == 2)
+        let v = try lake.vacuum()
+        #expect(v.removedFiles.count == 1)
+        #expect(try lake.table("dim").snapshot().readAll().column("id") == Column(.int64([100, 101, 102])))
+    }
+
+    @Test func aReplaceWhoseBaseMovedIsAConflictAndCommitsNothing() throws {
+        let lake = try Lake(root: try temporaryDirectory("conflict"))
+        defer { try? FileManager.default.removeItem(atPath: lake.root) }
+        let first = LakeTransaction(lake: lake, source: "a", operation: "append")
+        try first.append(idBatch(0..<3), to: "t")
+        try first.commit()
+        let slow = LakeTransaction(lake: lake, source: "slow", operation: "overwrite")
+        try slow.replaceAll("t")
+        try slow.append(idBatch(10..<11), to: "t")
+        try slow.append(idBatch(10..<11), to: "u")
+        let fast = LakeTransaction(lake: lake, source: "fast", operation: "append")
+        try fast.append(idBatch(3..<6), to: "t")
+        try fast.commit()
+        #expect(throws: LakeError.self) { try slow.commit() }
+        #expect(try lake.table("t").snapshot().rowCount == 6)
+        #expect(try lake.table("u").snapshot().rowCount == 0)
+    }
+
+    @Test("concurrent committers to one table lose and duplicate nothing")
+    func concurrentAppenders() throws {
+        let lake = try Lake(root: try temporaryDirectory("concurrent"))
+        defer { try? FileManager.default.removeItem(atPath: lake.root) }
+        let writers = 8, commits = 5, rows = 50
+        let errors = NSLockLikeBox()
+        DispatchQueue.concurrentPerform(iterations: writers) { w in
+            for c in 0..<commits {
+                do {
+                    let t = LakeTransaction(lake: lake, source: "writer \(w)", operation: "append")
+                    let start = Int64((w * commits + c) * rows)
+                    try t.append(idBatch(start..<(start + Int64(rows))), to: "events")
+                    try t.append(idBatch(start..<(start + 1)), to: "audit")
+                    try t.commit()
+                } catch {
+                    errors.add("\(error)")
+                }
+            }
+        }
+        #expect(errors.items.isEmpty, "\(errors.items)")
+        let snap = try lake.table("events").snapshot()
+        #expect(snap.history.count == writers * commits)
+        guard case .int64(let ids) = try snap.readAll(columns: ["id"]).columns[0].values else {
+            Issue.record("id column has the wrong type")
+            return
+        }
+        #expect(ids.sorted() == Array(0..<Int64(writers * commits * rows)))
+        #expect(try lake.table("audit").snapshot().rowCount == writers * commits)
+    }
+
+    @Test func lakeFilesArePrivateToTheirOwner() throws {
+        let root = try temporaryDirectory("perm") + "/lake"
+        let lake = try Lake(root: root)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let t = LakeTransaction(lake: lake, source: "test", operation: "append")
+        try t.append(idBatch(0..<3), to: "patients")
+        try t.append(idBatch(0..<3), to: "reports")
+        try t.commit()
+        let fm = FileManager.default
+        func mode(_ p: String) throws -> Int { (try fm.attributesOfItem(atPath: p)[.posixPermissions] as? Int) ?? -1 }
+        #expect(try mode(root) == 0o700)
+        let snap = try lake.table("patients").snapshot()
+        #expect(try mode(lake.table("patients").directory) == 0o700)
+        #expect(try mode(snap.path(of: snap.chunks[0])) == 0o600)
+        for f in try fm.contentsOfDirectory(atPath: root + "/patients/_log") where f.hasSuffix(".json") {
+            #expect(try mode(root + "/patients/_log/" + f) == 0o600)
+        }
+        for f in try fm.contentsOfDirectory(atPath: root + "/_txn") { #expect(try mode(root + "/_txn/" + f) == 0o600) }
+    }
+
+    @Test func datePruningSkipsChunksOutsideTheRange() throws {
+        let lake = try Lake(root: try temporaryDirectory("prune"))
+        defer { try? FileManager.default.removeItem(atPath: lake.root) }
+        let schema = Schema([Field("encounter_date", .date, nullable: false)])
+        let t = LakeTransaction(lake: lake, source: "test", operation: "append", chunkRows: 100)
+        try t.append(Batch(schema: schema, columns: [Column(.date((0..<300).map { Int32($0) }))]), to: "enc")
+        try t.commit()
+        var seen = 0
+        try lake.table("enc").snapshot().forEachChunk(prune: ChunkPrune(column: "encounter_date", range: 150...160)) {
+            seen += $0.rowCount
+        }
+        #expect(seen == 100)
+    }
+
+    @Test func badTableNamesAreRefused() throws {
+        let lake = try Lake(root: try temporaryDirectory("names"))
+        defer { try? FileManager.default.removeItem(atPath: lake.root) }
+        for bad in ["", "../etc", "Patients", "a b", "x;drop", String(repeating: "a", count: 64)] {
+            #expect(throws: LakeError.self) { try lake.table(bad) }
+        }
+    }
+}
+
+final class NSLockLikeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var items: [String] = []
+    func add(_ s: String) { lock.lock(); items.append(s); lock.unlock() }
+}
