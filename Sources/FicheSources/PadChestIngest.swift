@@ -102,6 +102,10 @@ public enum PadChestIngest {
         return out
     }
 
+    /// zstd level of ingested chunks: level 1 writes the whole file ~0.4 s CPU faster than 3
+    /// and, measured on PadChest, 0.3% smaller (the column encodings do most of the work).
+    public static let defaultZstdLevel = 1
+
     /// CSV block size: small enough that a block's field offsets (read column by column,
     /// so with a stride of 36 fields) stay in the L2 cache.
     static let blockSize = 1 << 20
@@ -123,14 +127,14 @@ public enum PadChestIngest {
     /// come; nothing is visible before the commit), so memory stays bounded.
     /// `progress(done, total)` gets file bytes once per block.
     public static func run(path: String, lake: Lake, limit: Int? = nil, labelCodes: PadChestLabelCodes? = nil,
-                           flushRows: Int = 1 << 20,
+                           flushRows: Int = 1 << 20, zstdLevel: Int = defaultZstdLevel,
                            progress: ((Int64, Int64) -> Void)? = nil) throws -> PadChestIngestSummary {
         let file = absolutePath(path)
         var summary = PadChestIngestSummary(file: file)
         var t = now()
         let known = try knownEntities(in: lake)
         var mapper = PadChestMapper(known: known, labelCodes: try labelCodes ?? PadChestLabelCodes.builtIn())
-        let txn = LakeTransaction(lake: lake, source: "padchest:" + file, operation: "ingest")
+        let txn = LakeTransaction(lake: lake, source: "padchest:" + file, operation: "ingest", zstdLevel: zstdLevel)
         var appended = false
 
         func write(_ batches: [(String, Batch)]) throws {
