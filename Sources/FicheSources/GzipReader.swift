@@ -109,3 +109,107 @@ public final class GzipReader {
 }
 
 private func closeDescriptor(_ fd: Int32) { _ = close(fd) }
+
+#if canImport(Foundation)
+import Foundation
+
+/// Decompresses a `GzipReader` on a background thread, a few 1 MiB chunks ahead of the
+/// consumer, so inflating and parsing overlap on two cores. Memory: `depth` chunks.
+public final class PrefetchingGzipReader: CSVByteSource, @unchecked Sendable {
+    private let cond = NSCondition()
+    private var ready: [[UInt8]] = []
+    private var finished = false  // the producer will add nothing more
+    private var stopped = false  // the producer thread has exited
+    private var cancelled = false
+    private var failure: Error?
+    private var offset: Int64 = 0  // compressed bytes consumed by the producer
+    private var current: [UInt8] = []
+    private var position = 0
+    public let fileSize: Int64
+    public let expectedSize: Int64
+
+    public init(_ source: GzipReader, chunkSize: Int = 1 << 20, depth: Int = 4) {
+        fileSize = source.fileSize
+        expectedSize = source.expectedSize
+        let thread = Thread { [self] in self.produce(source, chunkSize: chunkSize, depth: depth) }
+        thread.name = "gzip prefetch"
+        thread.start()
+    }
+
+    /// Compressed bytes consumed so far, for progress.
+    public var compressedOffset: Int64 {
+        cond.lock()
+        defer { cond.unlock() }
+        return offset
+    }
+
+    private func produce(_ source: GzipReader, chunkSize: Int, depth: Int) {
+        while true {
+            cond.lock()
+            while ready.count >= depth && !cancelled { cond.wait() }
+            let stop = cancelled
+            cond.unlock()
+            if stop { break }
+            var chunk = [UInt8](repeating: 0, count: chunkSize)
+            let n: Int
+            do {
+                n = try chunk.withUnsafeMutableBytes { try source.read(into: $0.baseAddress!, count: chunkSize) }
+            } catch {
+                cond.lock()
+                failure = error
+                cond.unlock()
+                break
+            }
+            chunk.removeSubrange(n...)
+            cond.lock()
+            offset = source.compressedOffset
+            if n > 0 { ready.append(chunk) }
+            cond.broadcast()
+            cond.unlock()
+            if n < chunkSize { break }
+        }
+        source.close()
+        cond.lock()
+        finished = true
+        stopped = true
+        cond.broadcast()
+        cond.unlock()
+    }
+
+    public func read(into buffer: UnsafeMutableRawPointer, count: Int) throws -> Int {
+        var done = 0
+        while done < count {
+            if position == current.count {
+                cond.lock()
+                while ready.isEmpty && !finished { cond.wait() }
+                if ready.isEmpty {
+                    let error = failure
+                    cond.unlock()
+                    if let error { throw error }
+                    return done
+                }
+                current = ready.removeFirst()
+                position = 0
+                cond.broadcast()
+                cond.unlock()
+            }
+            let n = min(count - done, current.count - position)
+            current.withUnsafeBytes { src in
+                (buffer + done).copyMemory(from: src.baseAddress! + position, byteCount: n)
+            }
+            position += n
+            done += n
+        }
+        return done
+    }
+
+    /// Stops the producer and waits for it to close the file.
+    public func close() {
+        cond.lock()
+        cancelled = true
+        cond.broadcast()
+        while !stopped { cond.wait() }
+        cond.unlock()
+    }
+}
+#endif

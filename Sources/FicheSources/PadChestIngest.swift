@@ -168,7 +168,8 @@ public enum PadChestIngest {
             t = t1
         }
 
-        let gz = try GzipReader(path: path)
+        let gz = PrefetchingGzipReader(try GzipReader(path: path))
+        defer { gz.close() }  // stops the prefetch thread on every path (errors, --limit)
         let total = gz.fileSize
         var reader = CSVReader(source: gz, blockSize: Self.blockSize)
         defer { reader.release() }

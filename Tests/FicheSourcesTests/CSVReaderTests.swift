@@ -1,3 +1,4 @@
+import Foundation
 import FicheLake
 import Testing
 
@@ -214,5 +215,56 @@ extension String {
         #expect(records.count == 1 + 1 + 200)
         #expect(records[1].fields == ["b", "1"])
         #expect(records[1].line == 2)
+    }
+}
+
+@Suite struct GzipReaderTests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+    func readAll(_ source: inout some CSVByteSource, step: Int) throws -> [UInt8] {
+        var out = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: step)
+        while true {
+            let n = try buf.withUnsafeMutableBytes { try source.read(into: $0.baseAddress!, count: step) }
+            if n == 0 { break }
+            out += buf[0..<n]
+        }
+        return out
+    }
+
+    @Test func gzipAndPlainGiveTheSameBytesDirectOrPrefetched() throws {
+        let plain = Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/padchest_sample.csv")))
+        var direct = try GzipReader(path: Self.fixtures + "/padchest_sample.csv.gz")
+        #expect(direct.isCompressed)
+        #expect(direct.expectedSize == Int64(plain.count))  // from the gzip trailer
+        #expect(try readAll(&direct, step: 4096) == plain)
+        var passthrough = try GzipReader(path: Self.fixtures + "/padchest_sample.csv")
+        #expect(!passthrough.isCompressed)
+        #expect(try readAll(&passthrough, step: 1000) == plain)
+        for chunk in [7, 1000, 1 << 20] {
+            var pre = PrefetchingGzipReader(try GzipReader(path: Self.fixtures + "/padchest_sample.csv.gz"), chunkSize: chunk, depth: 2)
+            #expect(try readAll(&pre, step: 333) == plain, "chunk \(chunk)")
+            pre.close()
+        }
+        // Closing early stops the producer (it must not hang on a full queue).
+        let early = PrefetchingGzipReader(try GzipReader(path: Self.fixtures + "/padchest_sample.csv.gz"), chunkSize: 16, depth: 1)
+        early.close()
+    }
+
+    @Test func truncatedGzipIsAnErrorNamingTheFile() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "/padchest_sample.csv.gz"))
+        let path = NSTemporaryDirectory() + "fiche-truncated-\(UUID().uuidString).csv.gz"
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
+        var reader = try GzipReader(path: path)
+        #expect(throws: InputFileError.self) { _ = try readAll(&reader, step: 4096) }
+        let pre = PrefetchingGzipReader(try GzipReader(path: path))
+        var p = pre
+        do {
+            _ = try readAll(&p, step: 4096)
+            Issue.record("expected an error")
+        } catch let e as InputFileError {
+            #expect(e.description.contains(path))
+        }
+        pre.close()
     }
 }
