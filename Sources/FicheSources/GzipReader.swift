@@ -129,6 +129,7 @@ public final class PrefetchingGzipReader: CSVByteSource, @unchecked Sendable {
     public let expectedSize: Int64
 
     public init(_ source: GzipReader, chunkSize: Int = 1 << 20, depth: Int = 4) {
+        precondition(chunkSize > 0 && depth > 0, "chunkSize and depth must be positive")
         fileSize = source.fileSize
         expectedSize = source.expectedSize
         let thread = Thread { [self] in self.produce(source, chunkSize: chunkSize, depth: depth) }
@@ -153,7 +154,10 @@ public final class PrefetchingGzipReader: CSVByteSource, @unchecked Sendable {
             var chunk = [UInt8](repeating: 0, count: chunkSize)
             let n: Int
             do {
-                n = try chunk.withUnsafeMutableBytes { try source.read(into: $0.baseAddress!, count: chunkSize) }
+                n = try chunk.withUnsafeMutableBytes { raw in
+                    guard let base = raw.baseAddress else { return 0 }
+                    return try source.read(into: base, count: chunkSize)
+                }
             } catch {
                 cond.lock()
                 failure = error
@@ -195,7 +199,7 @@ public final class PrefetchingGzipReader: CSVByteSource, @unchecked Sendable {
             }
             let n = min(count - done, current.count - position)
             current.withUnsafeBytes { src in
-                (buffer + done).copyMemory(from: src.baseAddress! + position, byteCount: n)
+                if let base = src.baseAddress { (buffer + done).copyMemory(from: base + position, byteCount: n) }
             }
             position += n
             done += n
