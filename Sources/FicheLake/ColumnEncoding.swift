@@ -2,6 +2,12 @@
 // frame-of-reference or delta gives the fewest bytes before zstd; the reader checks every
 // length and index it decodes. Layouts are specified in Documentation.docc/ChunkFormat.md.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How a column's values are laid out inside its (uncompressed) block.
 public enum ColumnEncoding: UInt8, Sendable, CustomStringConvertible {
     case plain = 0
@@ -81,10 +87,14 @@ enum ColumnEncoder {
             encoding = .plain
             stats = any ? .float(min: lo, max: hi) : .none
         case .uuid(let v):
-            for i in 0..<n {
-                let u = column.isNull(i) ? UUID16.zero : v[i]
-                w.append(u.high.bigEndian.littleEndian)  // RFC 4122 byte order on disk
-                w.append(u.low.bigEndian.littleEndian)
+            let start = w.bytes.count
+            w.bytes.append(contentsOf: repeatElement(0, count: 16 * n))
+            w.bytes.withUnsafeMutableBytes { raw in
+                let out = UnsafeMutableRawBufferPointer(rebasing: raw[start...])
+                for i in 0..<n where !column.isNull(i) {  // RFC 4122 byte order on disk
+                    out.storeBytes(of: v[i].high.bigEndian, toByteOffset: 16 * i, as: UInt64.self)
+                    out.storeBytes(of: v[i].low.bigEndian, toByteOffset: 16 * i + 8, as: UInt64.self)
+                }
             }
             encoding = .plain
             stats = .none
@@ -235,59 +245,128 @@ enum ColumnEncoder {
     /// Strings: dictionary when few distinct values repeat, else plain (lengths, then bytes).
     static func encodeStrings(_ s: StringArray, _ validity: Bitmap?, _ w: inout ByteWriter) -> (ColumnEncoding, ColumnStats) {
         let n = s.count
-        return s.bytes.withUnsafeBufferPointer { bytes -> (ColumnEncoding, ColumnStats) in
-            s.offsets.withUnsafeBufferPointer { off -> (ColumnEncoding, ColumnStats) in
-                @inline(__always) func present(_ i: Int) -> Bool { validity.map { $0[i] } ?? true }
-                @inline(__always) func value(_ i: Int) -> UnsafeBufferPointer<UInt8> {
-                    present(i) ? UnsafeBufferPointer(rebasing: bytes[Int(off[i])..<Int(off[i + 1])]) : UnsafeBufferPointer(rebasing: bytes[0..<0])
-                }
-                // Stats over present values.
-                var minI = -1, maxI = -1
-                for i in 0..<n where present(i) {
-                    if minI < 0 { minI = i; maxI = i; continue }
-                    let x = value(i)
-                    if x.lexicographicallyPrecedes(value(minI)) { minI = i }
-                    if value(maxI).lexicographicallyPrecedes(x) { maxI = i }
-                }
-                var stats = ColumnStats.none
-                if minI >= 0 {
-                    let lo = Array(value(minI).prefix(stringStatsLimit)), hi = Array(value(maxI).prefix(stringStatsLimit))
-                    stats = .string(min: lo, max: hi, truncated: lo.count < value(minI).count || hi.count < value(maxI).count)
-                }
-
-                // Try a dictionary: open addressing on a 64-bit hash, compare bytes on a hit.
-                let limit = Swift.min(dictionaryLimit, n / 2)
-                if limit >= 1, let dict = stringDictionary(n: n, limit: limit, value: value) {
-                    w.append(UInt32(dict.firsts.count))
-                    for f in dict.firsts { w.append(UInt32(value(f).count)) }
-                    for f in dict.firsts { w.append(UnsafeRawBufferPointer(value(f))) }
-                    let width = dict.firsts.count <= 256 ? 1 : 2
-                    w.append(UInt8(width))
-                    if width == 1 {
-                        for x in dict.indices { w.append(UInt8(truncatingIfNeeded: x)) }
-                    } else {
-                        for x in dict.indices { w.append(UInt16(truncatingIfNeeded: x)) }
-                    }
-                    return (.dictionary, stats)
-                }
-                for i in 0..<n { w.append(UInt32(value(i).count)) }
-                for i in 0..<n { w.append(UnsafeRawBufferPointer(value(i))) }
-                return (.plain, stats)
+        // Null rows read as empty values from here on.
+        var lengths = [UInt32](repeating: 0, count: n)
+        var starts = [Int](repeating: 0, count: n)
+        s.offsets.withUnsafeBufferPointer { off in
+            for i in 0..<n where validity.map({ $0[i] }) ?? true {
+                starts[i] = Int(off[i])
+                lengths[i] = UInt32(truncatingIfNeeded: off[i + 1] &- off[i])
             }
         }
+        return s.bytes.withUnsafeBytes { raw -> (ColumnEncoding, ColumnStats) in
+            let strings = StringSlices(base: raw.baseAddress, starts: starts, lengths: lengths)
+            let stats = strings.stats(validity: validity)
+            let limit = Swift.min(dictionaryLimit, n / 2)
+            if limit >= 1, strings.looksRepetitive(), let dict = strings.dictionary(limit: limit) {
+                w.append(UInt32(dict.firsts.count))
+                for f in dict.firsts { w.append(lengths[f]) }
+                for f in dict.firsts { w.append(strings.bytes(f)) }
+                let width = dict.firsts.count <= 256 ? 1 : 2
+                w.append(UInt8(width))
+                if width == 1 {
+                    w.bytes.append(contentsOf: dict.indices.lazy.map { UInt8(truncatingIfNeeded: $0) })
+                } else {
+                    for x in dict.indices { w.append(UInt16(truncatingIfNeeded: x)) }
+                }
+                return (.dictionary, stats)
+            }
+            lengths.withUnsafeBufferPointer { w.appendArray($0) }
+            w.bytes.reserveCapacity(w.bytes.count + starts.indices.reduce(0) { $0 + Int(lengths[$1]) })
+            for i in 0..<n { w.append(strings.bytes(i)) }
+            return (.plain, stats)
+        }
+    }
+}
+
+/// The values of a string column as (start, length) pairs over one byte buffer.
+struct StringSlices {
+    let base: UnsafeRawPointer?
+    let starts: [Int]
+    let lengths: [UInt32]
+
+    var count: Int { starts.count }
+
+    @inline(__always)
+    func bytes(_ i: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base.map { $0 + starts[i] }, count: Int(lengths[i]))
     }
 
-    static func stringDictionary(n: Int, limit: Int, value: (Int) -> UnsafeBufferPointer<UInt8>) -> (firsts: [Int], indices: [UInt32])? {
+    @inline(__always)
+    func equal(_ i: Int, _ j: Int) -> Bool {
+        let n = lengths[i]
+        guard n == lengths[j] else { return false }
+        guard n > 0, let base else { return true }
+        return memcmp(base + starts[i], base + starts[j], Int(n)) == 0
+    }
+
+    /// Byte-wise order (memcmp, then length).
+    @inline(__always)
+    func less(_ i: Int, _ j: Int) -> Bool {
+        let a = Int(lengths[i]), b = Int(lengths[j])
+        if let base, min(a, b) > 0 {
+            let c = memcmp(base + starts[i], base + starts[j], min(a, b))
+            if c != 0 { return c < 0 }
+        }
+        return a < b
+    }
+
+    /// A 64-bit hash of value i, eight bytes at a time.
+    @inline(__always)
+    func hash(_ i: Int) -> UInt64 {
+        let n = Int(lengths[i])
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(n)
+        guard n > 0, let base else { return h }
+        let p = base + starts[i]
+        var k = 0
+        while k + 8 <= n {
+            h = (h ^ p.loadUnaligned(fromByteOffset: k, as: UInt64.self)) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 32
+            k += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while k < n {
+            tail |= UInt64(p.load(fromByteOffset: k, as: UInt8.self)) << shift
+            shift += 8
+            k += 1
+        }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        return h ^ (h >> 29)
+    }
+
+    func stats(validity: Bitmap?) -> ColumnStats {
+        var lo = -1, hi = -1
+        for i in 0..<count where validity.map({ $0[i] }) ?? true {
+            if lo < 0 { lo = i; hi = i; continue }
+            if less(i, lo) { lo = i }
+            if less(hi, i) { hi = i }
+        }
+        guard lo >= 0 else { return .none }
+        let a = Array(bytes(lo).prefix(stringStatsLimit)), b = Array(bytes(hi).prefix(stringStatsLimit))
+        return .string(min: a, max: b, truncated: a.count < Int(lengths[lo]) || b.count < Int(lengths[hi]))
+    }
+
+    /// A cheap look at the first rows: is a dictionary worth trying?
+    func looksRepetitive() -> Bool {
+        let sample = Swift.min(count, 2048)
+        guard sample >= 2 else { return false }
+        let d = StringSlices(base: base, starts: Array(starts[0..<sample]), lengths: Array(lengths[0..<sample]))
+        return d.dictionary(limit: sample / 2) != nil
+    }
+
+    /// Distinct values (first occurrences) and each row's index, or nil past `limit`.
+    func dictionary(limit: Int) -> (firsts: [Int], indices: [UInt32])? {
         var capacity = 64
-        while capacity < 2 * Swift.min(limit, n) { capacity <<= 1 }
+        while capacity < 2 * Swift.min(limit, count) { capacity <<= 1 }
+        let mask = capacity - 1
         var slots = [Int32](repeating: -1, count: capacity)
         var hashes = [UInt64](repeating: 0, count: capacity)
         var firsts: [Int] = []
-        var indices = [UInt32](repeating: 0, count: n)
-        for i in 0..<n {
-            let x = value(i)
-            let h = fnv1a(x)
-            var slot = Int(truncatingIfNeeded: h) & (capacity - 1)
+        var indices = [UInt32](repeating: 0, count: count)
+        for i in 0..<count {
+            let h = hash(i)
+            var slot = Int(truncatingIfNeeded: h) & mask
             while true {
                 let s = slots[slot]
                 if s < 0 {
@@ -298,11 +377,11 @@ enum ColumnEncoder {
                     firsts.append(i)
                     break
                 }
-                if hashes[slot] == h, value(firsts[Int(s)]).elementsEqual(x) {
+                if hashes[slot] == h, equal(firsts[Int(s)], i) {
                     indices[i] = UInt32(s)
                     break
                 }
-                slot = (slot + 1) & (capacity - 1)
+                slot = (slot + 1) & mask
             }
         }
         return (firsts, indices)
@@ -496,12 +575,18 @@ enum ColumnDecoder {
             guard total <= Int(Int32.max) else {
                 throw LakeError(.corrupt, "string bytes \(total) exceed a chunk's limit", offset: r.absolutePosition)
             }
-            var out = StringArray()
-            out.reserveCapacity(rows: n, bytes: total)
-            for j in indices {
-                out.append(UnsafeBufferPointer(rebasing: dictBytes.bindMemory(to: UInt8.self)[starts[j]..<starts[j + 1]]))
+            var offsets = [Int32](repeating: 0, count: n + 1)
+            var bytes = [UInt8](repeating: 0, count: total)
+            bytes.withUnsafeMutableBytes { dst in
+                var at = 0
+                for (i, j) in indices.enumerated() {
+                    let len = starts[j + 1] - starts[j]
+                    if len > 0 { (dst.baseAddress! + at).copyMemory(from: dictBytes.baseAddress! + starts[j], byteCount: len) }
+                    at += len
+                    offsets[i + 1] = Int32(truncatingIfNeeded: at)
+                }
             }
-            return out
+            return StringArray(offsets: offsets, bytes: bytes)
         default:
             throw LakeError(.corrupt, "encoding \(encoding) is not valid for a string column", offset: r.absolutePosition)
         }
