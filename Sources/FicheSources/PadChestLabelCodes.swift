@@ -92,6 +92,14 @@ public struct PadChestLabelCodes: Sendable {
 
     public func lookup(_ label: [UInt8]) -> Int? { lookup(label[...]) }
 
+    public func lookup(_ label: UnsafeBufferPointer<UInt8>) -> Int? {
+        var h = PadChestIDs.basisA
+        PadChestIDs.fnv(&h, label)
+        if let i = index[h], PadChestMapper.equal(label, labels[i]) { return i }
+        if index[h] == nil { return nil }
+        return labels.firstIndex { PadChestMapper.equal(label, $0) }
+    }
+
     /// The code of a label absent from the table: kept as a PADCHEST-FINDING.
     public static func finding(label: [UInt8], cui: String? = nil) -> DiagnosisCode {
         let text = String(decoding: label, as: UTF8.self)

@@ -126,10 +126,8 @@ public enum PadChestProcedureCodes {
     /// CPT 71100: rib views (PadChest projection `COSTAL`).
     public static let ribsUnilateral = (code: "71100", name: "Radiologic examination, ribs, unilateral; 2 views")
 
-    static let costal = Array("COSTAL".utf8)
-
-    public static func forProjection(_ p: ArraySlice<UInt8>) -> (code: String, name: String) {
-        PadChestMapper.equal(p, costal) ? ribsUnilateral : chestSingleView
+    public static func forProjection(_ p: String) -> (code: String, name: String) {
+        p == "COSTAL" ? ribsUnilateral : chestSingleView
     }
 }
 
@@ -199,15 +197,30 @@ public struct PadChestMapper {
         self.labelCodes = labelCodes
     }
 
-    static let apHorizontal = Array("AP_horizontal".utf8)
+    static let apHorizontal = StaticBytes("AP_horizontal")
+    static let costal = StaticBytes("COSTAL")
+    static let inpatient = StaticBytes("inpatient")
+    static let outpatient = StaticBytes("outpatient")
+    static let xr = StaticBytes("XR")
+    static let chestCode = StaticBytes(PadChestProcedureCodes.chestSingleView.code)
+    static let chestName = StaticBytes(PadChestProcedureCodes.chestSingleView.name)
+    static let ribsCode = StaticBytes(PadChestProcedureCodes.ribsUnilateral.code)
+    static let ribsName = StaticBytes(PadChestProcedureCodes.ribsUnilateral.name)
 
     @inline(__always)
-    static func equal(_ a: ArraySlice<UInt8>, _ b: [UInt8]) -> Bool {
+    static func equal(_ a: UnsafeBufferPointer<UInt8>, _ b: StaticBytes) -> Bool {
+        guard a.count == b.bytes.count else { return false }
+        for i in 0..<a.count where a[i] != b.bytes[i] { return false }
+        return true
+    }
+
+    @inline(__always)
+    static func equal(_ a: some Collection<UInt8>, _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         var i = a.startIndex
         for x in b {
             if a[i] != x { return false }
-            i += 1
+            i = a.index(after: i)
         }
         return true
     }
@@ -231,15 +244,19 @@ public struct PadChestMapper {
     /// Maps every row of a staging batch (`PadChestStaging.schema`).
     public mutating func map(_ staging: Batch) -> PadChestClinicalBatches {
         let n = staging.rowCount
-        let (imageIDs, _) = Self.strings(staging, "ImageID")
-        let (studyIDs, _) = Self.strings(staging, "StudyID")
-        let (patientIDs, _) = Self.strings(staging, "PatientID")
-        let (sexes, sexValid) = Self.strings(staging, "PatientSex_DICOM")
-        let (projections, projectionValid) = Self.strings(staging, "Projection")
-        let (modalities, modalityValid) = Self.strings(staging, "Modality_DICOM")
-        let (reportTexts, reportValid) = Self.strings(staging, "Report")
-        let (labelLists, labelsValid) = Self.strings(staging, "Labels_items")
-        let (rawLabels, _) = Self.strings(staging, "Labels")
+        // String columns as raw memory: the row loop slices them without reference counting.
+        let imageIDs = RawStrings(Self.strings(staging, "ImageID").0)
+        let studyIDs = RawStrings(Self.strings(staging, "StudyID").0)
+        let patientIDs = RawStrings(Self.strings(staging, "PatientID").0)
+        let (sexArray, sexValid) = Self.strings(staging, "PatientSex_DICOM")
+        let (projectionArray, projectionValid) = Self.strings(staging, "Projection")
+        let (modalityArray, modalityValid) = Self.strings(staging, "Modality_DICOM")
+        let (reportArray, reportValid) = Self.strings(staging, "Report")
+        let (labelArray, labelsValid) = Self.strings(staging, "Labels_items")
+        let sexes = RawStrings(sexArray), projections = RawStrings(projectionArray)
+        let modalities = RawStrings(modalityArray), reportTexts = RawStrings(reportArray)
+        let labelLists = RawStrings(labelArray)
+        let rawLabels = Self.strings(staging, "Labels").0
         guard let dateCol = staging.column("StudyDate_DICOM"), case .date(let dates) = dateCol.values,
               let birthCol = staging.column("PatientBirth"), case .int16(let births) = birthCol.values,
               let reportIDCol = staging.column("ReportID"), case .int64(let reportIDs) = reportIDCol.values
@@ -270,38 +287,38 @@ public struct PadChestMapper {
 
         var reportIDText = [UInt8]()
         for r in 0..<n {
-            let patient = patientIDs.bytes[patientIDs.range(r)]
-            let study = studyIDs.bytes[studyIDs.range(r)]
+            let patient = patientIDs[r]
+            let study = studyIDs[r]
             let patientID = PadChestIDs.patientID(patient)
             if known.patients.insert(patientID) {
                 patID.append(patientID)
                 patSourceID.append(patient)
                 let sexPresent = sexValid?[r] ?? true
-                if sexPresent { patSex.append(sexes.bytes[sexes.range(r)]) } else { patSex.appendEmpty() }
+                if sexPresent { patSex.append(sexes[r]) } else { patSex.appendEmpty() }
                 patSexValid.append(sexPresent)
                 let birthPresent = birthValid?[r] ?? true
                 patBirth.append(births[r])
                 patBirthValid.append(birthPresent)
             }
             let encounterID = PadChestIDs.encounterID(patient: patient, study: study)
-            let projection = (projectionValid?[r] ?? true) ? projections.bytes[projections.range(r)] : []
+            let projection = (projectionValid?[r] ?? true) ? projections[r] : UnsafeBufferPointer(start: nil, count: 0)
             if known.encounters.insert(encounterID) {
                 encID.append(encounterID)
                 encSourceID.append(study)
                 encPatient.append(patientID)
                 encDate.append(dates[r])
                 // A supine AP film is taken at the bedside: an inpatient; otherwise outpatient.
-                encType.append(Self.equal(projection, Self.apHorizontal) ? "inpatient" : "outpatient")
+                encType.append(Self.equal(projection, Self.apHorizontal) ? Self.inpatient.bytes : Self.outpatient.bytes)
             }
             // Every staged image is new (staging dedupes by ImageID).
-            let imageID = imageIDs.bytes[imageIDs.range(r)]
-            let procedure = PadChestProcedureCodes.forProjection(projection)
-            imageID.withUnsafeBufferPointer { procID.append(PadChestIDs.imageKey($0)) }
+            let imageID = imageIDs[r]
+            let ribs = Self.equal(projection, Self.costal)
+            procID.append(PadChestIDs.imageKey(imageID))
             procEncounter.append(encounterID)
             procSourceID.append(imageID)
-            procCode.append(procedure.code)
-            procName.append(procedure.name)
-            if modalityValid?[r] ?? true { procModality.append(modalities.bytes[modalities.range(r)]) } else { procModality.append("XR") }
+            procCode.append(ribs ? Self.ribsCode.bytes : Self.chestCode.bytes)
+            procName.append(ribs ? Self.ribsName.bytes : Self.chestName.bytes)
+            procModality.append((modalityValid?[r] ?? true) ? modalities[r] : Self.xr.bytes)
             procDate.append(dates[r])
 
             if (reportValid?[r] ?? true) && (reportIDValid?[r] ?? true) {
@@ -311,20 +328,20 @@ public struct PadChestMapper {
                 if known.reports.insert(reportID) {
                     repID.append(reportID)
                     repEncounter.append(encounterID)
-                    repSourceID.append(reportIDText[...])
-                    repText.append(reportTexts.bytes[reportTexts.range(r)])
+                    reportIDText.withUnsafeBufferPointer { repSourceID.append($0) }
+                    repText.append(reportTexts[r])
                 }
             }
 
             guard labelsValid?[r] ?? true else { continue }
             // Labels_items holds the trimmed labels joined by `|`.
-            let items = labelLists.range(r)
+            let items = labelLists[r]
             var primary = true
-            var start = items.lowerBound
-            while start <= items.upperBound {
+            var start = 0
+            while start <= items.count {
                 var end = start
-                while end < items.upperBound && labelLists.bytes[end] != UInt8(ascii: "|") { end += 1 }
-                let label = labelLists.bytes[start..<end]
+                while end < items.count && items[end] != UInt8(ascii: "|") { end += 1 }
+                let label = UnsafeBufferPointer(rebasing: items[start..<end])
                 start = end + 1
                 if label.isEmpty {
                     // `[]` has no items; `['']` has one, empty.
@@ -436,5 +453,42 @@ public struct PadChestMapper {
         return PadChestClinicalBatches(facilities: facilities, patients: patients, encounters: encounters,
                                        procedures: procedures, reports: reports, diagnoses: diagnoses,
                                        diagnosisCodes: codes, counts: counts)
+    }
+}
+
+/// The bytes of a constant string, allocated once for the life of the process.
+struct StaticBytes: @unchecked Sendable {
+    let bytes: UnsafeBufferPointer<UInt8>
+
+    init(_ s: String) {
+        let utf8 = Array(s.utf8)
+        let p = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(utf8.count, 1))
+        _ = p.initialize(from: utf8)
+        bytes = UnsafeBufferPointer(rebasing: p[0..<utf8.count])
+    }
+}
+
+/// A string column's bytes and offsets copied into raw memory, so a row loop can slice
+/// values without reference counting. Freed with the object.
+final class RawStrings {
+    private let storage: UnsafeMutableBufferPointer<UInt8>
+    private let offsets: UnsafeMutableBufferPointer<Int32>
+
+    init(_ s: StringArray) {
+        storage = .allocate(capacity: max(s.bytes.count, 1))
+        _ = storage.initialize(from: s.bytes)
+        offsets = .allocate(capacity: s.offsets.count)
+        _ = offsets.initialize(from: s.offsets)
+    }
+
+    deinit {
+        storage.deallocate()
+        offsets.deallocate()
+    }
+
+    @inline(__always)
+    subscript(i: Int) -> UnsafeBufferPointer<UInt8> {
+        let start = Int(offsets[i])
+        return UnsafeBufferPointer(start: storage.baseAddress.map { $0 + start }, count: Int(offsets[i + 1]) - start)
     }
 }
