@@ -245,7 +245,9 @@ public struct PadChestMapper {
     public mutating func map(_ staging: Batch) -> PadChestClinicalBatches {
         let n = staging.rowCount
         // String columns as raw memory: the row loop slices them without reference counting.
-        let imageIDs = RawStrings(Self.strings(staging, "ImageID").0)
+        let imageIDArray = Self.strings(staging, "ImageID").0
+        let imageIDArrayBytes = imageIDArray.bytes.count
+        let imageIDs = RawStrings(imageIDArray)
         let studyIDs = RawStrings(Self.strings(staging, "StudyID").0)
         let patientIDs = RawStrings(Self.strings(staging, "PatientID").0)
         let (sexArray, sexValid) = Self.strings(staging, "PatientSex_DICOM")
@@ -280,6 +282,9 @@ public struct PadChestMapper {
         var usedCodes: [DiagnosisCode] = []
         let unknownBefore = unknownList.count
         procID.reserveCapacity(n)
+        procEncounter.reserveCapacity(n)
+        procDate.reserveCapacity(n)
+        procSourceID.reserveCapacity(rows: n, bytes: imageIDArrayBytes)
         known.patients.reserveCapacity(known.patients.count + n)
         known.encounters.reserveCapacity(known.encounters.count + n)
         known.reports.reserveCapacity(known.reports.count + n)

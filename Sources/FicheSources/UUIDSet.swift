@@ -64,12 +64,15 @@ public struct UUIDSet: Sendable {
     }
 
     public mutating func reserveCapacity(_ n: Int) {
-        while n * 2 > slots.count { grow() }
+        var cap = slots.count
+        while n * 2 > cap { cap <<= 1 }
+        if cap > slots.count { rehash(capacity: cap) }
     }
 
-    private mutating func grow() {
+    private mutating func grow() { rehash(capacity: slots.count * 2) }
+
+    private mutating func rehash(capacity cap: Int) {
         let old = slots
-        let cap = slots.count * 2
         slots = Array(repeating: .zero, count: cap)
         mask = cap - 1
         let zero = hasZero
