@@ -300,3 +300,44 @@ func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).
         #expect(codes.codes.count == 193)
     }
 }
+
+import CZlib
+
+@Suite struct PadChestCrashTests {
+    /// Writes `text` gzip-compressed to a temporary file and returns its path.
+    func gzipFile(_ text: [UInt8]) throws -> String {
+        let path = NSTemporaryDirectory() + "fiche-pc-\(UUID().uuidString).csv.gz"
+        let gz = try #require(gzopen(path, "wb"))
+        let written = text.withUnsafeBytes { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
+        #expect(Int(written) == text.count)
+        gzclose(gz)
+        return path
+    }
+
+    @Test func anInputErrorAfterSomeWritesLeavesNothingVisible() throws {
+        // 100 copies of the sample's rows with distinct ImageIDs: ~2.4 MB of CSV, several blocks.
+        let sample = try String(contentsOfFile: PadChestFixture.sample, encoding: .utf8)
+        let header = String(sample[..<sample.firstIndex(of: "\n")!]) + "\n"
+        let body = String(sample[sample.index(after: sample.firstIndex(of: "\n")!)...])
+        var text = header
+        for copy in 0..<100 { text += body.replacingOccurrences(of: ".png,", with: "_\(copy).png,") }
+        let whole = try gzipFile(Array(text.utf8))
+        let data = try Data(contentsOf: URL(fileURLWithPath: whole))
+        let cut = whole + ".cut.gz"
+        try data.prefix(data.count * 3 / 4).write(to: URL(fileURLWithPath: cut))
+
+        let lake = try temporaryLake()
+        #expect(throws: PadChestError.self) {
+            _ = try PadChestIngest.run(path: cut, lake: lake, flushRows: 50)
+        }
+        for t in ["padchest", "patients", "encounters", "procedures", "reports", "diagnoses", "diagnosis_codes", "facilities"] {
+            #expect(try lake.table(t).snapshot().rowCount == 0, "\(t)")
+        }
+        // Chunks were written before the error (so there was something to hide).
+        let written = try FileManager.default.contentsOfDirectory(atPath: lake.root + "/padchest").filter { $0.hasSuffix(".fchk") }
+        #expect(!written.isEmpty)
+        // The whole file then ingests completely.
+        let s = try PadChestIngest.run(path: whole, lake: lake, flushRows: 50)
+        #expect(s.ingested == 100 * 32 && s.addsUp)
+    }
+}
