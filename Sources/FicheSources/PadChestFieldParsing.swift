@@ -263,4 +263,77 @@ public struct PythonListLiteral {
             out.append(contentsOf: text[trimmedItemRange(k)])
         }
     }
+
+    /// Parses `f` and appends its items straight to `out` in the `appendJoined` form
+    /// (trimmed, `|` within a list, `;` between inner lists) in one pass. On a malformed
+    /// literal, `out` is left as it was and the result is false.
+    public static func appendItems(of f: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) -> Bool {
+        let mark = out.count
+        var depth = 0
+        var group = -1
+        var lastGroup = -2  // group of the last item written; -2 = none yet
+        var i = 0
+        var sawTop = false
+        let n = f.count
+        func fail(_ out: inout [UInt8]) -> Bool {
+            out.removeSubrange(mark...)
+            return false
+        }
+        while i < n {
+            let b = f[i]
+            switch b {
+            case UInt8(ascii: "["):
+                guard !sawTop || depth > 0 else { return fail(&out) }
+                depth += 1
+                sawTop = true
+                guard depth <= 2 else { return fail(&out) }
+                if depth == 2 { group += 1 }
+                i += 1
+            case UInt8(ascii: "]"):
+                guard depth > 0 else { return fail(&out) }
+                depth -= 1
+                i += 1
+            case UInt8(ascii: "'"), UInt8(ascii: "\""):
+                guard depth > 0 else { return fail(&out) }
+                let g = max(group, 0)
+                if lastGroup != -2 { out.append(g != lastGroup ? UInt8(ascii: ";") : UInt8(ascii: "|")) }
+                lastGroup = g
+                let itemStart = out.count
+                i += 1
+                while i < n && f[i] == UInt8(ascii: " ") { i += 1 }  // leading spaces
+                var closed = false
+                while i < n {
+                    var j = i
+                    while j < n && f[j] != b && f[j] != UInt8(ascii: "\\") { j += 1 }
+                    if j > i { out.append(contentsOf: UnsafeBufferPointer(rebasing: f[i..<j])) }
+                    i = j
+                    guard i < n else { break }
+                    if f[i] == b {
+                        closed = true
+                        i += 1
+                        break
+                    }
+                    out.append(i + 1 < n ? f[i + 1] : f[i])  // a backslash escape: keep the escaped byte
+                    i += 2
+                }
+                guard closed else { return fail(&out) }
+                while out.count > itemStart && out[out.count - 1] == UInt8(ascii: " ") { out.removeLast() }
+            case UInt8(ascii: ","), UInt8(ascii: " "), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\t"):
+                i += 1
+            case UInt8(ascii: "n"), UInt8(ascii: "N"):
+                guard depth == 1 else { return fail(&out) }
+                if n - i >= 3 && f[i + 1] == UInt8(ascii: "a") && f[i + 2] == UInt8(ascii: "n") {
+                    i += 3
+                } else if n - i >= 4 && f[i + 1] == UInt8(ascii: "o") && f[i + 2] == UInt8(ascii: "n") && f[i + 3] == UInt8(ascii: "e") {
+                    i += 4
+                } else {
+                    return fail(&out)
+                }
+                group += 1
+            default:
+                return fail(&out)
+            }
+        }
+        return sawTop && depth == 0 ? true : fail(&out)
+    }
 }

@@ -167,7 +167,6 @@ public struct PadChestStagingBuilder {
     private var blockF64: [[Double]] = []
     private var blockNull: [[Bool]] = []
     private var blockItems: [StringArray] = []
-    private var list = PythonListLiteral()
 
     /// `knownImageIDs`: keys (`PadChestIDs.imageKey`) of images already in the lake.
     public init(file: String, knownImageIDs: UUIDSet = UUIDSet(), limit: Int? = nil, expectedBytes: Int64? = nil) {
@@ -389,10 +388,9 @@ public struct PadChestStagingBuilder {
             for i in 0..<n {
                 if !blockBad[i] && !nulls[i] {
                     let f = block.rawField(first + i, c)
-                    if block.fieldEscaped[block.fieldIndex(first + i, c)] || !list.parse(f) {
+                    if block.fieldEscaped[block.fieldIndex(first + i, c)]
+                        || !PythonListLiteral.appendItems(of: f, to: &items.bytes) {
                         markBad(i, Self.notA("a list literal", spec.name, f))
-                    } else {
-                        list.appendJoined(to: &items.bytes)
                     }
                 }
                 items.offsets.append(Int32(truncatingIfNeeded: items.bytes.count))

@@ -76,11 +76,20 @@ func naiveDays(_ y: Int, _ m: Int, _ d: Int) -> Int {
         #expect(withBytes("20160229", PadChestFieldParsing.yyyymmdd) != nil)
     }
 
+    /// Items joined, by both parsers (which must agree, and leave `out` alone on failure).
     func items(_ s: String) -> [String]? {
         var list = PythonListLiteral()
-        guard withBytes(s, { list.parse($0) }) else { return nil }
+        let parsed = withBytes(s, { list.parse($0) })
+        var onePass = Array("prefix".utf8)
+        let ok = withBytes(s) { PythonListLiteral.appendItems(of: $0, to: &onePass) }
+        #expect(ok == parsed, "\(s)")
+        guard parsed else {
+            #expect(onePass == Array("prefix".utf8))
+            return nil
+        }
         var joined = [UInt8]()
         list.appendJoined(to: &joined)
+        #expect(Array(onePass.dropFirst(6)) == joined, "\(s)")
         return [String(decoding: joined, as: UTF8.self)]
     }
 
@@ -94,6 +103,8 @@ func naiveDays(_ y: Int, _ m: Int, _ d: Int) -> Int {
         #expect(items("['C0034069' 'C0742362' 'C2115817'\n 'C3544344']") == ["C0034069|C0742362|C2115817|C3544344"])
         #expect(items("[nan]") == [""])  // a missing element, as in nested lists
         #expect(items("[\"it's\", 'b']") == ["it's|b"])
+        #expect(items("['a\\'b', '  x  ']") == ["a'b|x"])
+        #expect(items("[[' a ', 'b'], nan, ['c'], ['d', 'e']]") == ["a|b;c;d|e"])
         for bad in ["", "nan", "['a'", "['a']]", "[['a']", "[[['a']]]", "['a'] x", "[a]", "['a]", "['a']['b']"] {
             #expect(items(bad) == nil, "\(bad)")
         }
