@@ -125,10 +125,6 @@ public enum PadChestProcedureCodes {
     public static let chestSingleView = (code: "71045", name: "Radiologic examination, chest; single view")
     /// CPT 71100: rib views (PadChest projection `COSTAL`).
     public static let ribsUnilateral = (code: "71100", name: "Radiologic examination, ribs, unilateral; 2 views")
-
-    public static func forProjection(_ p: String) -> (code: String, name: String) {
-        p == "COSTAL" ? ribsUnilateral : chestSingleView
-    }
 }
 
 /// Counts from mapping, for the summary.

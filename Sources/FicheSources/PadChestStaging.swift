@@ -58,11 +58,8 @@ public enum PadChestStaging {
 
     public static let csvColumnCount = 36
 
-    /// Column positions in the CSV used by name elsewhere.
-    public enum Position {
-        public static let imageID = 1, studyDate = 3, studyID = 4, patientID = 5, patientBirth = 6
-        public static let sex = 7, projection = 9, modality = 12, reportID = 28, report = 29, labels = 31
-    }
+    /// Position of ImageID in the CSV (the dedupe key).
+    public static let imageIDPosition = 1
 
     /// The staging column that holds the physical line a row started on.
     public static let sourceLineColumn = "source_line"
@@ -267,7 +264,7 @@ public struct PadChestStagingBuilder {
                 break
             }
             if blockBad[i] { continue }
-            let key = PadChestIDs.imageKey(block.rawField(first + i, PadChestStaging.Position.imageID))
+            let key = PadChestIDs.imageKey(block.rawField(first + i, PadChestStaging.imageIDPosition))
             if seenImages.insert(key) {
                 blockKeep[i] = true
                 keptInBlock += 1
