@@ -87,6 +87,21 @@ enum ColumnEncoder {
             encoding = .plain
             stats = any ? .float(min: lo, max: hi) : .none
         case .uuid(let v):
+            if let dict = uuidDictionary(v, validity: column.validity, limit: n / 2) {
+                w.append(UInt32(dict.values.count))
+                for u in dict.values {
+                    w.append(u.high.bigEndian.littleEndian)
+                    w.append(u.low.bigEndian.littleEndian)
+                }
+                let width = dict.values.count <= 256 ? 1 : dict.values.count <= 65_536 ? 2 : 4
+                w.append(UInt8(width))
+                switch width {
+                case 1: w.bytes.append(contentsOf: dict.indices.lazy.map { UInt8(truncatingIfNeeded: $0) })
+                case 2: for x in dict.indices { w.append(UInt16(truncatingIfNeeded: x)) }
+                default: dict.indices.withUnsafeBufferPointer { w.appendArray($0) }
+                }
+                return EncodedColumn(encoding: .dictionary, payload: w.bytes, nullCount: nullCount, stats: .none)
+            }
             let start = w.bytes.count
             w.bytes.append(contentsOf: repeatElement(0, count: 16 * n))
             w.bytes.withUnsafeMutableBytes { raw in
@@ -175,6 +190,41 @@ enum ColumnEncoder {
                 return (.dictionary, stats)
             }
         }
+    }
+
+    /// Distinct uuids (nulls read as zero) and each row's index, or nil when more than
+    /// `limit` distinct values (or a sample of the first rows) say a dictionary will not pay.
+    static func uuidDictionary(_ v: [UUID16], validity: Bitmap?, limit: Int) -> (values: [UUID16], indices: [UInt32])? {
+        let n = v.count
+        guard limit >= 1 else { return nil }
+        func build(_ rows: Int, _ limit: Int) -> (values: [UUID16], indices: [UInt32])? {
+            var capacity = 64
+            while capacity < 2 * Swift.min(limit + 1, rows) { capacity <<= 1 }
+            let mask = capacity - 1
+            var slots = [Int32](repeating: -1, count: capacity)
+            var values: [UUID16] = []
+            var indices = [UInt32](repeating: 0, count: rows)
+            for i in 0..<rows {
+                let u = validity.map { $0[i] } ?? true ? v[i] : .zero
+                var slot = Int(truncatingIfNeeded: (u.high ^ (u.low &* 0x9E37_79B9_7F4A_7C15)) >> 17) & mask
+                while true {
+                    let s = slots[slot]
+                    if s < 0 {
+                        if values.count >= limit { return nil }
+                        slots[slot] = Int32(values.count)
+                        indices[i] = UInt32(values.count)
+                        values.append(u)
+                        break
+                    }
+                    if values[Int(s)] == u { indices[i] = UInt32(s); break }
+                    slot = (slot + 1) & mask
+                }
+            }
+            return (values, indices)
+        }
+        let sample = Swift.min(n, 4096)
+        guard build(sample, sample * 3 / 4) != nil else { return nil }
+        return build(n, limit)
     }
 
     static func byteWidth(_ span: UInt64, overflow: Bool) -> Int {
@@ -429,6 +479,8 @@ enum ColumnDecoder {
             try expectPlain()
             let bits = try reader.readArray(UInt64.self, count: n, "float64 values")
             values = .float64(bits.map { Double(bitPattern: $0) })
+        case .uuid where encoding == .dictionary:
+            values = .uuid(try decodeUUIDDictionary(&reader, n))
         case .uuid:
             try expectPlain()
             let raw = try reader.readBytes(n * 16, "uuid values")
@@ -515,6 +567,34 @@ enum ColumnDecoder {
             }
             return out
         }
+    }
+
+    static func decodeUUIDDictionary(_ r: inout ByteReader, _ n: Int) throws -> [UUID16] {
+        let k = Int(try r.read(UInt32.self, "dictionary size"))
+        guard k <= max(n, 1) else {
+            throw LakeError(.corrupt, "dictionary of \(k) entries for \(n) rows", offset: r.absolutePosition - 4)
+        }
+        let raw = try r.readBytes(k * 16, "dictionary values")
+        var dict = [UUID16]()
+        dict.reserveCapacity(k)
+        for i in 0..<k {
+            dict.append(UUID16(high: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16 * i, as: UInt64.self)),
+                               low: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16 * i + 8, as: UInt64.self))))
+        }
+        let width = Int(try r.read(UInt8.self, "index width"))
+        guard width == 1 || width == 2 || width == 4 else {
+            throw LakeError(.corrupt, "uuid dictionary index width \(width), expected 1, 2 or 4", offset: r.absolutePosition - 1)
+        }
+        let idx = try r.readBytes(n * width, "dictionary indices")
+        var out = [UUID16](repeating: .zero, count: n)
+        for i in 0..<n {
+            let j = Int(unpack(idx, i, width))
+            guard j < k else {
+                throw LakeError(.corrupt, "dictionary index \(j) at row \(i) out of \(k) entries", offset: r.absolutePosition - idx.count + i * width)
+            }
+            out[i] = dict[j]
+        }
+        return out
     }
 
     static func packedSize(_ n: Int, _ width: Int, _ r: inout ByteReader) throws -> Int {

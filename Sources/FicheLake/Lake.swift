@@ -171,6 +171,9 @@ public final class LakeTransaction {
         var schema: Schema?
         var added: [ChunkEntry] = []
         var replace = false
+        /// Appended rows not yet written: small appends are gathered into full chunks.
+        var buffer: [Batch] = []
+        var bufferedRows = 0
         var baseVersion: Int
         var writerLock: Int32
     }
@@ -214,9 +217,10 @@ public final class LakeTransaction {
         return p
     }
 
-    /// Writes `batch` to new chunk files of `table` (split every `chunkRows` rows). The
-    /// table's schema becomes the batch's; it may add columns to the existing schema, never
-    /// drop or retype one.
+    /// Adds `batch` to `table`. Rows are gathered into chunk files of `chunkRows` rows (written
+    /// and fsynced as each fills; the rest at commit), so many small appends still make full
+    /// chunks. The table's schema becomes the batch's; it may add columns to the existing
+    /// schema, never drop or retype one.
     public func append(_ batch: Batch, to table: String) throws {
         precondition(!committed, "transaction already committed")
         var p = try entry(table)
@@ -231,10 +235,29 @@ public final class LakeTransaction {
             }
         }
         p.schema = batch.schema
+        if let first = p.buffer.first, first.schema != batch.schema { try flush(&p) }
+        p.buffer.append(batch)
+        p.bufferedRows += batch.rowCount
+        if p.bufferedRows >= chunkRows { try flush(&p, fullChunksOnly: true) }
+        pending[table] = p
+    }
+
+    /// Writes the buffered rows of a table as chunk files of `chunkRows` rows; with
+    /// `fullChunksOnly`, a last partial chunk stays buffered for the next append.
+    private func flush(_ p: inout Pending, fullChunksOnly: Bool = false) throws {
+        guard p.bufferedRows > 0 else { return }
+        let all = Batch.concatenate(p.buffer)
+        p.buffer = []
+        p.bufferedRows = 0
         var start = 0
-        repeat {
-            let n = min(chunkRows, batch.rowCount - start)
-            let part = start == 0 && n == batch.rowCount ? batch : batch.slice(start..<(start + n))
+        while start < all.rowCount {
+            let n = min(chunkRows, all.rowCount - start)
+            if fullChunksOnly && n < chunkRows {
+                p.buffer = [all.slice(start..<all.rowCount)]
+                p.bufferedRows = n
+                return
+            }
+            let part = start == 0 && n == all.rowCount ? all : all.slice(start..<(start + n))
             let file = "c" + String(Int(Date().timeIntervalSince1970)) + "-" + FileIO.randomHex(8) + ".fchk"
             let written = try ChunkWriter.write(part, to: p.table.directory + "/" + file, zstdLevel: zstdLevel)
             var ranges: [String: [Int64]] = [:]
@@ -244,8 +267,7 @@ public final class LakeTransaction {
             p.added.append(ChunkEntry(file: file, rows: n, bytes: written.bytes, rawBytes: written.rawBytes,
                                       ranges: ranges.isEmpty ? nil : ranges))
             start += n
-        } while start < batch.rowCount
-        pending[table] = p
+        }
     }
 
     /// The commit will also remove every chunk the table has when the transaction began.
@@ -264,7 +286,10 @@ public final class LakeTransaction {
         defer { releaseWriterLocks() }
         let names = pending.keys.sorted()
         guard !names.isEmpty else { return }
-        for n in names { try FileIO.syncDirectory(pending[n]!.table.directory) }
+        for n in names {
+            try flush(&pending[n]!)
+            try FileIO.syncDirectory(pending[n]!.table.directory)
+        }
 
         var locks: [Int32] = []
         defer { for fd in locks { _ = close(fd) } }

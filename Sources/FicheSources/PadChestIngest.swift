@@ -3,7 +3,6 @@
 // clinical model, quarantines bad rows, and commits every table in one lake transaction.
 
 import FicheLake
-import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -35,8 +34,8 @@ public struct PadChestIngestSummary: Sendable, Equatable, Codable {
     public var committed = false
     /// The first few quarantined rows: line and reason.
     public var quarantineExamples: [String] = []
-    /// Wall seconds: reading and staging; mapping (while the staging table is encoded on a
-    /// second thread); writing the clinical tables and committing.
+    /// Wall seconds: reading and staging; mapping; writing (encoding, compressing, fsync) and
+    /// committing.
     public var readSeconds = 0.0
     public var mapSeconds = 0.0
     public var writeSeconds = 0.0
@@ -151,9 +150,6 @@ public enum PadChestIngest {
             var t1 = now()
             summary.readSeconds += t1 - t
             let staging = builder.takeBatch()
-            // The staging table (the biggest write) is encoded on a second thread while
-            // this one maps; the transaction is only touched by one thread at a time.
-            let stagingWrite = BackgroundWork { try txn.append(staging, to: ClinicalModel.padchest) }
             let clinical = mapper.map(staging)
             let c = clinical.counts
             summary.patients += c.patients
@@ -168,9 +164,7 @@ public enum PadChestIngest {
             summary.newDiagnosisCodes += c.newCodes
             let t2 = now()
             summary.mapSeconds += t2 - t1
-            try stagingWrite.wait()
-            appended = true
-            try write(clinical.tables)
+            try write([(ClinicalModel.padchest, staging)] + clinical.tables)
             t1 = now()
             summary.writeSeconds += t1 - t2
             t = t1
@@ -239,33 +233,5 @@ public enum PadChestIngest {
             Column(.string(StringArray(rows.map(\.rawText)))),
             Column(.timestamp(Array(repeating: micros, count: n))),
         ])
-    }
-}
-
-/// A closure run once on its own thread; `wait()` joins it and rethrows its error.
-final class BackgroundWork: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var failure: Error?
-    private var joined = false
-
-    init(_ body: @escaping () throws -> Void) {
-        let thread = Thread { [self] in
-            do { try body() } catch { self.failure = error }
-            self.done.signal()
-        }
-        thread.name = "padchest staging write"
-        thread.start()
-    }
-
-    func wait() throws {
-        if !joined {
-            done.wait()
-            joined = true
-        }
-        if let failure { throw failure }
-    }
-
-    deinit {
-        if !joined { done.wait() }  // never leave the thread running past its owner
     }
 }

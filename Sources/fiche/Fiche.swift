@@ -19,8 +19,8 @@ struct Fiche: ParsableCommand {
             Exit codes: 0 success, 1 failure, 2 usage error.
             """,
         subcommands: [
-            ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
-            StressWrite.self, Ingest.self,
+            GenerateCommand.self, Ingest.self, ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
+            StressWrite.self,
         ])
 
     /// Runs the command; usage errors exit 2, failures exit 1, with one clear line on stderr.

@@ -21,7 +21,7 @@ struct CrashSafetyTests {
             p.standardOutput = FileHandle.nullDevice
             p.standardError = FileHandle.nullDevice
             try p.run()
-            usleep(UInt32(20_000 + rng.next() % 120_000))
+            usleep(UInt32(30_000 + rng.next() % 570_000))
             kill(p.processIdentifier, SIGKILL)
             p.waitUntilExit()
             #expect(p.terminationReason == .uncaughtSignal, "trial \(trial): writer ended on its own")
