@@ -26,7 +26,7 @@
 //   diagnoses; a radiology report on the first image (92%) or a pathology report on the
 //   first test (85%) whose findings match the diagnosis when the test is its work-up.
 // - Rows of encounters, procedures, diagnoses and reports are grouped by the encounter's
-//   year, so each lake chunk covers one year.
+//   year, appended as a lake partition, so each full lake chunk covers one year.
 
 import FicheLake
 
@@ -64,13 +64,15 @@ public struct SyntheticBlock: Sendable {
     public var diagnoses: Batch { Batch.concatenate(diagnosesByYear) }
     public var reports: Batch { Batch.concatenate(reportsByYear) }
 
-    /// The block's batches with their clinical table names, in the order they are written.
-    public var tables: [(name: String, batch: Batch)] {
-        [(ClinicalModel.patients, patients)]
-            + encountersByYear.map { (ClinicalModel.encounters, $0) }
-            + proceduresByYear.map { (ClinicalModel.procedures, $0) }
-            + diagnosesByYear.map { (ClinicalModel.diagnoses, $0) }
-            + reportsByYear.map { (ClinicalModel.reports, $0) }
+    /// The block's batches with their clinical table names, in the order they are written,
+    /// and the lake partition (the encounter year's index) that keeps a chunk to one year.
+    public var tables: [(name: String, batch: Batch, partition: Int64?)] {
+        func byYear(_ name: String, _ batches: [Batch]) -> [(name: String, batch: Batch, partition: Int64?)] {
+            batches.enumerated().map { (name, $1, Int64($0)) }
+        }
+        return [(ClinicalModel.patients, patients, nil)]
+            + byYear(ClinicalModel.encounters, encountersByYear) + byYear(ClinicalModel.procedures, proceduresByYear)
+            + byYear(ClinicalModel.diagnoses, diagnosesByYear) + byYear(ClinicalModel.reports, reportsByYear)
     }
 
     public var rowCount: Int { tables.reduce(0) { $0 + $1.batch.rowCount } }

@@ -148,7 +148,7 @@ extension SyntheticClinic {
             startGenerating(b + 1)
             t0 = clock.now
             for table in block.tables where table.batch.rowCount > 0 {
-                try txn.append(table.batch, to: table.name)
+                try txn.append(table.batch, to: table.name, partition: table.partition)
                 rows[Self.tableIndex(table.name)] += table.batch.rowCount
             }
             writing += clock.now - t0
