@@ -19,7 +19,7 @@ struct Fiche: ParsableCommand {
             Exit codes: 0 success, 1 failure, 2 usage error.
             """,
         subcommands: [
-            GenerateCommand.self, PublishCommand.self, RebuildCommand.self, ReportCommand.self,
+            Ingest.self, GenerateCommand.self, PublishCommand.self, RebuildCommand.self, ReportCommand.self,
             ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
             StressWrite.self,
         ])
