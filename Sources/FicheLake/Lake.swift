@@ -355,3 +355,21 @@ public final class LakeTransaction {
         }
     }
 }
+
+extension Lake {
+    /// Runs `body` holding the lake-wide advisory lock `name` (waiting for it), so that two
+    /// processes doing the same read-decide-commit work (say, two ingests of one source)
+    /// take turns. The kernel releases the lock if the process dies.
+    public func withExclusiveLock<R>(_ name: String, _ body: () throws -> R) throws -> R {
+        guard Lake.isValidTableName(name) else {
+            throw LakeError(.invalidArgument, "`\(name)` is not a lock name (lower-case letters, digits and _)")
+        }
+        let folder = root + "/_locks"
+        try FileIO.makeDirectory(folder)
+        guard let fd = try FileIO.lock(folder + "/" + name, exclusive: true) else {
+            throw LakeError(.conflict, "could not take lock \(name)", file: folder)
+        }
+        defer { _ = close(fd) }
+        return try body()
+    }
+}

@@ -131,6 +131,15 @@ public enum PadChestIngest {
     public static func run(path: String, lake: Lake, limit: Int? = nil, labelCodes: PadChestLabelCodes? = nil,
                            flushRows: Int = 1 << 20, zstdLevel: Int = defaultZstdLevel,
                            progress: ((Int64, Int64) -> Void)? = nil) throws -> PadChestIngestSummary {
+        // Two ingests at once would both see the same ImageIDs as new: they take turns.
+        try lake.withExclusiveLock("ingest_padchest") {
+            try ingest(path: path, lake: lake, limit: limit, labelCodes: labelCodes, flushRows: flushRows,
+                       zstdLevel: zstdLevel, progress: progress)
+        }
+    }
+
+    static func ingest(path: String, lake: Lake, limit: Int?, labelCodes: PadChestLabelCodes?, flushRows: Int,
+                       zstdLevel: Int, progress: ((Int64, Int64) -> Void)?) throws -> PadChestIngestSummary {
         let file = absolutePath(path)
         var summary = PadChestIngestSummary(file: file)
         var t = now()

@@ -36,6 +36,25 @@ struct IngestCommandTests {
         }
     }
 
+    @Test func twoIngestsAtOnceAddEveryImageOnce() throws {
+        let lake = try scratchDirectory("ingest-race") + "/lake"
+        let file = Self.fixtures + "/padchest_sample.csv"
+        let processes = (0..<2).map { _ in Process() }
+        for p in processes {
+            p.executableURL = FicheBinary.url
+            p.arguments = ["ingest", "padchest", "--lake", lake, file]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+        }
+        for p in processes {
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+        }
+        let ls = try FicheBinary.run(["dump", "padchest", "--lake", lake, "--json"])
+        #expect(ls.stdout.contains("\"rows\":32,"), "\(ls.stdout.prefix(300))")
+    }
+
     @Test func brokenRowsAreQuarantinedAndCounted() throws {
         let lake = try scratchDirectory("ingest-broken") + "/lake"
         let r = try FicheBinary.run(["ingest", "padchest", "--lake", lake, "--json", Self.fixtures + "/padchest_broken.csv"])
