@@ -157,6 +157,15 @@ public struct TableSnapshot: Sendable {
     }
 }
 
+struct RowBuffer {
+    var batches: [Batch] = []
+    var rows = 0
+    mutating func add(_ b: Batch) {
+        batches.append(b)
+        rows += b.rowCount
+    }
+}
+
 /// Writes to one or more tables that become visible together at `commit()`, or not at all.
 /// Chunk files are written and fsynced as batches arrive; nothing names them until commit.
 public final class LakeTransaction {
@@ -171,9 +180,8 @@ public final class LakeTransaction {
         var schema: Schema?
         var added: [ChunkEntry] = []
         var replace = false
-        /// Appended rows not yet written: small appends are gathered into full chunks.
-        var buffer: [Batch] = []
-        var bufferedRows = 0
+        /// Appended rows not yet written, by partition: small appends are gathered into full chunks.
+        var buffers: [Int64: RowBuffer] = [:]
         var baseVersion: Int
         var writerLock: Int32
     }
@@ -219,9 +227,10 @@ public final class LakeTransaction {
 
     /// Adds `batch` to `table`. Rows are gathered into chunk files of `chunkRows` rows (written
     /// and fsynced as each fills; the rest at commit), so many small appends still make full
-    /// chunks. The table's schema becomes the batch's; it may add columns to the existing
-    /// schema, never drop or retype one.
-    public func append(_ batch: Batch, to table: String) throws {
+    /// chunks. Rows of different `partition`s (say, encounter years) never share a full chunk,
+    /// so date-range reads can skip chunks. The table's schema becomes the batch's; it may add
+    /// columns to the existing schema, never drop or retype one.
+    public func append(_ batch: Batch, to table: String, partition: Int64? = nil) throws {
         precondition(!committed, "transaction already committed")
         var p = try entry(table)
         if let old = p.schema, old != batch.schema, !p.replace {
@@ -235,39 +244,53 @@ public final class LakeTransaction {
             }
         }
         p.schema = batch.schema
-        if let first = p.buffer.first, first.schema != batch.schema { try flush(&p) }
-        p.buffer.append(batch)
-        p.bufferedRows += batch.rowCount
-        if p.bufferedRows >= chunkRows { try flush(&p, fullChunksOnly: true) }
+        let key = partition ?? Int64.min
+        if let first = p.buffers[key]?.batches.first, first.schema != batch.schema { try flush(&p, key) }
+        p.buffers[key, default: RowBuffer()].add(batch)
+        if p.buffers[key]!.rows >= chunkRows { try flush(&p, key, fullChunksOnly: true) }
         pending[table] = p
     }
 
-    /// Writes the buffered rows of a table as chunk files of `chunkRows` rows; with
+    /// Writes a partition's buffered rows as chunk files of `chunkRows` rows; with
     /// `fullChunksOnly`, a last partial chunk stays buffered for the next append.
-    private func flush(_ p: inout Pending, fullChunksOnly: Bool = false) throws {
-        guard p.bufferedRows > 0 else { return }
-        let all = Batch.concatenate(p.buffer)
-        p.buffer = []
-        p.bufferedRows = 0
+    private func flush(_ p: inout Pending, _ key: Int64, fullChunksOnly: Bool = false) throws {
+        guard let buffer = p.buffers.removeValue(forKey: key), buffer.rows > 0 else { return }
+        let all = Batch.concatenate(buffer.batches)
         var start = 0
         while start < all.rowCount {
             let n = min(chunkRows, all.rowCount - start)
             if fullChunksOnly && n < chunkRows {
-                p.buffer = [all.slice(start..<all.rowCount)]
-                p.bufferedRows = n
+                p.buffers[key] = RowBuffer(batches: [all.slice(start..<all.rowCount)], rows: n)
                 return
             }
-            let part = start == 0 && n == all.rowCount ? all : all.slice(start..<(start + n))
-            let file = "c" + String(Int(Date().timeIntervalSince1970)) + "-" + FileIO.randomHex(8) + ".fchk"
-            let written = try ChunkWriter.write(part, to: p.table.directory + "/" + file, zstdLevel: zstdLevel)
-            var ranges: [String: [Int64]] = [:]
-            for (f, s) in zip(part.schema.fields, written.stats) {
-                if case .integer(let lo, let hi) = s { ranges[f.name] = [lo, hi] }
-            }
-            p.added.append(ChunkEntry(file: file, rows: n, bytes: written.bytes, rawBytes: written.rawBytes,
-                                      ranges: ranges.isEmpty ? nil : ranges))
+            try writeChunk(start == 0 && n == all.rowCount ? all : all.slice(start..<(start + n)), &p)
             start += n
         }
+    }
+
+    /// At commit: leftovers of all partitions go into one chunk when they fit in one,
+    /// else each partition's into its own.
+    private func flushAll(_ p: inout Pending) throws {
+        let keys = p.buffers.keys.sorted()
+        let batches = keys.flatMap { p.buffers[$0]!.batches }
+        let rows = keys.reduce(0) { $0 + p.buffers[$1]!.rows }
+        if keys.count > 1, rows <= chunkRows, let first = batches.first, batches.allSatisfy({ $0.schema == first.schema }) {
+            p.buffers = [:]
+            if rows > 0 { try writeChunk(Batch.concatenate(batches), &p) }
+            return
+        }
+        for k in keys { try flush(&p, k) }
+    }
+
+    private func writeChunk(_ part: Batch, _ p: inout Pending) throws {
+        let file = "c" + String(Int(Date().timeIntervalSince1970)) + "-" + FileIO.randomHex(8) + ".fchk"
+        let written = try ChunkWriter.write(part, to: p.table.directory + "/" + file, zstdLevel: zstdLevel)
+        var ranges: [String: [Int64]] = [:]
+        for (f, s) in zip(part.schema.fields, written.stats) {
+            if case .integer(let lo, let hi) = s { ranges[f.name] = [lo, hi] }
+        }
+        p.added.append(ChunkEntry(file: file, rows: part.rowCount, bytes: written.bytes, rawBytes: written.rawBytes,
+                                  ranges: ranges.isEmpty ? nil : ranges))
     }
 
     /// The commit will also remove every chunk the table has when the transaction began.
@@ -287,7 +310,7 @@ public final class LakeTransaction {
         let names = pending.keys.sorted()
         guard !names.isEmpty else { return }
         for n in names {
-            try flush(&pending[n]!)
+            try flushAll(&pending[n]!)
             try FileIO.syncDirectory(pending[n]!.table.directory)
         }
 
@@ -330,5 +353,23 @@ public final class LakeTransaction {
             }
             try FileIO.syncDirectory(lake.transactionFolder)
         }
+    }
+}
+
+extension Lake {
+    /// Runs `body` holding the lake-wide advisory lock `name` (waiting for it), so that two
+    /// processes doing the same read-decide-commit work (say, two ingests of one source)
+    /// take turns. The kernel releases the lock if the process dies.
+    public func withExclusiveLock<R>(_ name: String, _ body: () throws -> R) throws -> R {
+        guard Lake.isValidTableName(name) else {
+            throw LakeError(.invalidArgument, "`\(name)` is not a lock name (lower-case letters, digits and _)")
+        }
+        let folder = root + "/_locks"
+        try FileIO.makeDirectory(folder)
+        guard let fd = try FileIO.lock(folder + "/" + name, exclusive: true) else {
+            throw LakeError(.conflict, "could not take lock \(name)", file: folder)
+        }
+        defer { _ = close(fd) }
+        return try body()
     }
 }

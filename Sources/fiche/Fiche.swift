@@ -19,6 +19,7 @@ struct Fiche: ParsableCommand {
             Exit codes: 0 success, 1 failure, 2 usage error.
             """,
         subcommands: [
+            Ingest.self, GenerateCommand.self, PublishCommand.self, RebuildCommand.self, ReportCommand.self,
             ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
             StressWrite.self, BuildCommand.self, BenchCommand.self,
         ])

@@ -1,0 +1,114 @@
+// `--include-normalized`: the clinical model (the original operational schema) published as
+// it sits in the lake, with an audit log built from the lake's commit log, into its own
+// schema — through the same staging-and-swap path as the warehouse.
+
+import FicheLake
+import FicheSources
+import Foundation
+
+public enum NormalizedPublisher {
+    /// Indexes on the id and join columns, where a table has them.
+    static let indexedColumns = ["facility_id", "patient_id", "encounter_id", "procedure_id", "diagnosis_id", "report_id", "code"]
+
+    /// The clinical tables the lake holds (every table of the clinical model, the PadChest
+    /// staging table, the quarantine) plus `audit_log`, one row per lake commit.
+    public static func read(_ lake: Lake) throws -> [(name: String, batch: Batch)] {
+        var out: [(name: String, batch: Batch)] = []
+        var commits: [Commit] = []
+        let names = ClinicalModel.tables.map(\.name) + [ClinicalModel.padchest]
+        for name in names {
+            let snapshot = try lake.table(name).snapshot()
+            commits += snapshot.history
+            guard snapshot.version > 0, snapshot.schema != nil else { continue }
+            out.append((name, try snapshot.readAll()))
+        }
+        out.append(("audit_log", auditLog(commits)))
+        return out
+    }
+
+    static let auditLogSchema = Schema([
+        Field("table_name", .string, nullable: false), Field("version", .int64, nullable: false),
+        Field("operation", .string, nullable: false), Field("source", .string, nullable: false),
+        Field("user_name", .string, nullable: false), Field("host", .string, nullable: false),
+        Field("pid", .int32, nullable: false), Field("committed_at", .timestamp),
+        Field("transaction_id", .string), Field("rows_added", .int64, nullable: false),
+        Field("rows_removed", .int64, nullable: false),
+    ])
+
+    static func auditLog(_ commits: [Commit]) -> Batch {
+        let sorted = commits.sorted { ($0.time, $0.table, $0.version) < ($1.time, $1.table, $1.version) }
+        let iso = ISO8601DateFormatter()
+        iso.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let isoWhole = ISO8601DateFormatter()
+        var times: [Int64] = [], valid = Bitmap(), tx = StringArray(), txValid = Bitmap()
+        for c in sorted {
+            if let d = iso.date(from: c.time) ?? isoWhole.date(from: c.time) {
+                times.append(Int64((d.timeIntervalSince1970 * 1_000_000).rounded()))
+                valid.append(true)
+            } else {
+                times.append(0)
+                valid.append(false)
+            }
+            tx.append(c.transaction ?? "")
+            txValid.append(c.transaction != nil)
+        }
+        return Batch(schema: auditLogSchema, columns: [
+            Column(.string(StringArray(sorted.map(\.table)))), Column(.int64(sorted.map { Int64($0.version) })),
+            Column(.string(StringArray(sorted.map(\.operation)))), Column(.string(StringArray(sorted.map(\.source)))),
+            Column(.string(StringArray(sorted.map(\.user)))), Column(.string(StringArray(sorted.map(\.host)))),
+            Column(.int32(sorted.map(\.pid))), Column(.timestamp(times), validity: valid),
+            Column(.string(tx), validity: txValid), Column(.int64(sorted.map { Int64($0.rowsAdded) })),
+            Column(.int64(sorted.map { Int64($0.rowsRemoved) })),
+        ])
+    }
+
+    /// Publishes `tables` as the new content of `schema` (staging, load, indexes, ANALYZE, swap).
+    @discardableResult
+    public static func publish(tables: [(name: String, batch: Batch)], schema: String, to target: DatabaseTarget,
+                               options: PublishOptions = PublishOptions()) throws -> PublishReport {
+        let live = try SQLIdentifier(schema)
+        let staging = try SQLIdentifier(String(schema.prefix(50)) + "_staging")
+        let old = try SQLIdentifier(String(schema.prefix(50)) + "_old")
+        var report = PublishReport(schema: live.name)
+        var clock = DispatchTime.now()
+        func phase(_ name: String) {
+            report.phases.append((name, seconds(since: clock)))
+            options.progress?("\(live.name) \(name): \(String(format: "%.2f", report.phases.last?.seconds ?? 0)) s")
+            clock = DispatchTime.now()
+        }
+        var jobs: [LoadJob] = []
+        for (name, batch) in tables {
+            let table = try SQLIdentifier(name)
+            for f in batch.schema.fields { _ = try SQLIdentifier(f.name) }
+            try BinaryCopyEncoder.validate(batch, table: name)
+            let indexes = batch.schema.names.filter(indexedColumns.contains).map {
+                "CREATE INDEX \(name)_\($0)_idx ON \(table.quoted) (\($0))"
+            }
+            jobs.append(LoadJob(table: table.quoted, before: [WarehouseDDL.createTable(table.quoted, schema: batch.schema, partitioned: false)],
+                                batch: batch, rows: WarehousePublisher.identity(batch.rowCount), freeze: true,
+                                after: indexes + ["ANALYZE \(table.quoted)"]))
+        }
+        phase("validate")
+        let main = try PostgresConnection(target, applicationName: options.applicationName)
+        defer { main.close() }
+        try WarehousePublisher.acquireLock(main, schema: live, wait: options.waitForLock)
+        try main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE; DROP SCHEMA IF EXISTS \(old.quoted) CASCADE; CREATE SCHEMA \(staging.quoted)")
+        do {
+            let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off",
+                         // Staging work is thrown away on a crash anyway: no fsync wait per commit.
+                         "SET synchronous_commit = off"]
+            report.tables = try CopyLoader.runParallel(jobs, workers: options.connections, target: target, setup: setup,
+                                                       blockBytes: options.blockBytes, applicationName: options.applicationName)
+            phase("load")
+            try WarehousePublisher.swap(main, live: live, staging: staging, old: old)
+            phase("swap")
+        } catch {
+            try? main.execute("ROLLBACK")
+            try? main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE")
+            throw error
+        }
+        try? main.execute("DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
+        try? main.execute("SELECT pg_advisory_unlock_all()")
+        return report
+    }
+}

@@ -1,2 +1,0 @@
-// Publishing to PostgreSQL (to come).
-import FicheLake

@@ -1,0 +1,307 @@
+// The nightly rebuild: load the whole warehouse into a fresh staging schema over two
+// connections, build keys, indexes and statistics there, then swap it with the live schema
+// in one short transaction. Readers see the old warehouse or the new one, never a mix.
+
+import FicheLake
+import FicheWarehouse
+import Foundation
+
+public struct PublishOptions: Sendable {
+    /// The live schema readers query.
+    public var schema: String = "warehouse"
+    /// Wait for another publisher's lock (true) or fail at once (`--no-wait`).
+    public var waitForLock: Bool = true
+    /// Connections loading in parallel.
+    public var connections: Int = 2
+    /// Bytes per PQputCopyData call.
+    public var blockBytes: Int = 8 << 20
+    /// Called with one line per phase (the CLI prints it on a TTY).
+    public var progress: (@Sendable (String) -> Void)?
+    /// `application_name` of every connection (lets operators and tests find our backends).
+    public var applicationName: String = "fiche publish"
+    /// Wait for the old schema's drop after the swap (true), or leave it running on the
+    /// server and return as soon as the new warehouse is live (false). Readers are not
+    /// affected either way; a drop that does not finish is redone by the next run.
+    public var waitForOldSchemaDrop = false
+
+    public init() {}
+}
+
+/// What a publish did, with timings per phase.
+public struct PublishReport: Sendable {
+    public var schema: String
+    public var tables: [TableLoadStats] = []
+    /// (phase, seconds) in order.
+    public var phases: [(name: String, seconds: Double)] = []
+    public var partitions: Int = 0
+
+    public var totalRows: Int { tables.reduce(0) { $0 + $1.rows } }
+    public var totalBytes: Int { tables.reduce(0) { $0 + $1.bytes } }
+}
+
+public enum WarehousePublisher {
+    /// Publishes the warehouse tables (every table of `Warehouse.tables`, by name) as the new
+    /// content of `options.schema`. Any failure leaves the live schema untouched.
+    @discardableResult
+    public static func publish(tables: [(name: String, batch: Batch)], to target: DatabaseTarget,
+                               options: PublishOptions = PublishOptions()) throws -> PublishReport {
+        let live = try SQLIdentifier(options.schema)
+        let staging = try SQLIdentifier(String(options.schema.prefix(50)) + "_staging")
+        let old = try SQLIdentifier(String(options.schema.prefix(50)) + "_old")
+        var report = PublishReport(schema: live.name)
+        var clock = DispatchTime.now()
+        func phase(_ name: String) {
+            report.phases.append((name, seconds(since: clock)))
+            options.progress?("\(name): \(String(format: "%.2f", report.phases.last?.seconds ?? 0)) s")
+            clock = DispatchTime.now()
+        }
+
+        // 1. Everything we can check before touching the database.
+        let byName = try checkedTables(tables)
+        let plan = PartitionPlan(byName)
+        let factMonths = Set(plan.months(of: Warehouse.factEncounters).map(\.month))
+        for bridge in WarehouseDDL.encounterBridges {
+            if let stray = plan.months(of: bridge).first(where: { !factMonths.contains($0.month) }) {
+                throw PublishError(.invalidData, "table \(bridge), row \(stray.rows[0]): date_key in \(stray.month / 100)-\(String(format: "%02d", stray.month % 100)), a month without encounters in fact_encounters")
+            }
+        }
+        phase("validate")
+
+        // 2. Lock, clear leftovers of a failed run, create the staging schema and the parents.
+        let main = try PostgresConnection(target, applicationName: options.applicationName)
+        defer { main.close() }
+        try acquireLock(main, schema: live, wait: options.waitForLock)
+        try main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE; DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
+        do {
+            try main.execute("CREATE SCHEMA \(staging.quoted); SET search_path = \(staging.quoted); SET jit = off; SET synchronous_commit = off")
+            for table in WarehouseDDL.partitionedTables {
+                guard let schema = WarehouseDDL.schema(of: table) else { continue }
+                try main.execute(WarehouseDDL.createTable(table, schema: schema, partitioned: true))
+            }
+            phase("prepare")
+
+            // 3. Load: every table and month partition in its own transaction (created there,
+            //    so COPY FREEZE applies), its key and indexes built right after its data.
+            var jobs: [LoadJob] = []
+            for (table, schema) in Warehouse.tables {
+                guard let batch = byName[table] else { continue }
+                if WarehouseDDL.isPartitioned(table) {
+                    for (month, rows) in plan.months(of: table) {
+                        jobs.append(partitionJob(table, month: month, batch: batch, rows: rows, dimensionKeys: true, encounterKey: true))
+                    }
+                    jobs.append(defaultPartitionJob(table, batch: batch, rows: plan.outOfRange(of: table)))
+                    report.partitions += plan.months(of: table).count
+                } else {
+                    var after: [String] = []
+                    if let pk = WarehouseDDL.primaryKey(table) { after.append(pk) }
+                    after += WarehouseDDL.indexes.filter { $0.table == table }.map(WarehouseDDL.createIndex)
+                    jobs.append(LoadJob(table: table,
+                                        before: [WarehouseDDL.createTable(table, schema: schema, partitioned: false)],
+                                        batch: batch, rows: identity(batch.rowCount), freeze: true, after: after))
+                }
+            }
+            let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off",
+                         // Staging work is thrown away on a crash anyway: no fsync wait per commit.
+                         "SET synchronous_commit = off"]
+            // Dimensions (and the small aggregates) first, so each month partition can check its
+            // keys to them right after its COPY, while the other connection loads the next month.
+            // Then the fact's months, then the bridges' months, each bridge month checking its
+            // key to the fact month right after its COPY as well.
+            let phases = [jobs.filter { !$0.isPartition },
+                          jobs.filter { $0.isPartition && !WarehouseDDL.encounterBridges.contains($0.parent) },
+                          jobs.filter { $0.isPartition && WarehouseDDL.encounterBridges.contains($0.parent) }]
+            var stats: [TableLoadStats] = []
+            for phaseJobs in phases {
+                stats += try CopyLoader.runParallel(phaseJobs, workers: options.connections, target: target, setup: setup,
+                                                    blockBytes: options.blockBytes, applicationName: options.applicationName)
+            }
+            report.tables = mergeStats(stats)
+            phase("load")
+
+            // 4. Attach month partitions (their range CHECK spares the scan), then the parents'
+            //    keys and indexes adopt the partitions' own, then foreign keys, comments, function.
+            try main.execute("BEGIN")
+            for table in WarehouseDDL.partitionedTables {
+                for (month, _) in plan.months(of: table) { try main.execute(WarehouseDDL.attachPartition(table, month: month)) }
+                if let pk = WarehouseDDL.primaryKey(table) { try main.execute(pk) }
+                for index in WarehouseDDL.indexes where index.table == table { try main.execute(WarehouseDDL.createIndex(index)) }
+            }
+            try main.execute("COMMIT")
+            phase("attach")
+            for fk in WarehouseDDL.foreignKeys { try main.execute(WarehouseDDL.createForeignKey(fk)) }
+            phase("foreign keys")
+            // The function's body names the live schema, which does not hold these tables yet.
+            try main.execute((WarehouseDDL.comments() + ["SET check_function_bodies = off", WarehouseDDL.refreshFunction(liveSchema: live),
+                                                         "RESET check_function_bodies"]).joined(separator: ";\n"))
+            try CopyLoader.runStatementsParallel(Warehouse.tables.map { ["ANALYZE \($0.name)"] }, workers: options.connections,
+                                                 target: target, setup: setup, applicationName: options.applicationName)
+            phase("analyze")
+
+            // 5. The swap.
+            try swap(main, live: live, staging: staging, old: old)
+            phase("swap")
+        } catch {
+            // Leave the live schema as it was; drop what we built if the connection still works.
+            try? main.execute("ROLLBACK")
+            try? main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE")
+            throw error
+        }
+        // The old schema is unreachable by its live name now; drop it outside the swap so the
+        // swap never waits for readers still using it. A leftover is dropped by the next run.
+        try? main.execute("SELECT pg_advisory_unlock_all()")
+        if options.waitForOldSchemaDrop {
+            try? main.execute("DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
+            phase("drop old")
+        } else {
+            try? main.sendWithoutWaiting("DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
+        }
+        return report
+    }
+
+    // MARK: steps
+
+    /// Every warehouse table present once, with the contract's columns and types.
+    static func checkedTables(_ tables: [(name: String, batch: Batch)],
+                              required: [String] = Warehouse.tables.map(\.name)) throws -> [String: Batch] {
+        var byName: [String: Batch] = [:]
+        for (name, batch) in tables {
+            guard let expected = WarehouseDDL.schema(of: name) else {
+                throw PublishError(.usage, "\(name) is not a warehouse table (expected one of: \(Warehouse.tables.map(\.name).joined(separator: ", ")))")
+            }
+            guard byName[name] == nil else { throw PublishError(.usage, "table \(name) given twice") }
+            let got = batch.schema.fields.map { "\($0.name) \($0.type)" }
+            let want = expected.fields.map { "\($0.name) \($0.type)" }
+            guard got == want else {
+                throw PublishError(.usage, "table \(name) has columns (\(got.joined(separator: ", "))), expected (\(want.joined(separator: ", ")))")
+            }
+            for (field, column) in zip(batch.schema.fields, batch.columns) where expected[field.name]?.nullable == false {
+                if column.nullCount > 0 {
+                    throw PublishError(.invalidData, "table \(name), column \(field.name): \(column.nullCount) NULLs in a NOT NULL column")
+                }
+            }
+            try BinaryCopyEncoder.validate(batch, table: name)
+            byName[name] = batch
+        }
+        let missing = required.filter { byName[$0] == nil }
+        guard missing.isEmpty else { throw PublishError(.usage, "missing warehouse tables: \(missing.joined(separator: ", "))") }
+        return byName
+    }
+
+    static func acquireLock(_ connection: PostgresConnection, schema: SQLIdentifier, wait: Bool) throws {
+        let key = "fiche publish \(schema.name)"
+        if wait {
+            try connection.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [key])
+        } else if try connection.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", [key]) != "t" {
+            throw PublishError(.busy, "another publisher is writing schema \(schema.name); retry later or run without --no-wait to wait for it")
+        }
+    }
+
+    /// One month of a partitioned table as a standalone table: created with its range CHECK
+    /// (so ATTACH needs no scan), filled with COPY FREEZE, then given its primary key and
+    /// the parent's indexes (so the parent's adopt them).
+    ///
+    /// With `dimensionKeys`, the partition also gets the parent's foreign keys to the
+    /// dimensions (checked now, on data still in cache); the parent's keys adopt them later
+    /// without checking again. The dimensions must be loaded already.
+    static func partitionJob(_ table: String, month: Int, batch: Batch, rows: [Int32], dimensionKeys: Bool,
+                             encounterKey: Bool = false) -> LoadJob {
+        let p = WarehouseDDL.partitionName(table, month: month)
+        let b = WarehouseDDL.partitionBounds(month: month)
+        return LoadJob(table: p,
+                       before: ["CREATE TABLE \(p) (LIKE \(table), CONSTRAINT \(p)_range CHECK (date_key >= \(b.from) AND date_key < \(b.to)))"],
+                       batch: batch, rows: rows, freeze: true,
+                       after: partitionKeys(table, month: month, dimensionKeys: dimensionKeys, encounterKey: encounterKey),
+                       isPartition: true, parent: table)
+    }
+
+    /// The DEFAULT partition (rows of no valid month), keyed like a month partition.
+    static func defaultPartitionJob(_ table: String, batch: Batch, rows: [Int32]) -> LoadJob {
+        LoadJob(table: WarehouseDDL.defaultPartitionName(table), before: [WarehouseDDL.createDefaultPartition(table)],
+                batch: batch, rows: rows, freeze: false,
+                after: partitionKeys(table, month: nil, dimensionKeys: true, encounterKey: true), isPartition: true, parent: table)
+    }
+
+    /// Primary key, indexes and (optionally) foreign keys of one partition (nil month = DEFAULT).
+    static func partitionKeys(_ table: String, month: Int?, dimensionKeys: Bool, encounterKey: Bool) -> [String] {
+        let p = month.map { WarehouseDDL.partitionName(table, month: $0) } ?? WarehouseDDL.defaultPartitionName(table)
+        var after: [String] = []
+        if let key = WarehouseDDL.primaryKeys[table] {
+            after.append("ALTER TABLE \(p) ADD CONSTRAINT \(p)_pkey PRIMARY KEY (\(key.joined(separator: ", ")))")
+        }
+        after += WarehouseDDL.indexes.filter { $0.table == table }.map {
+            "CREATE INDEX \(p)_\($0.columns.joined(separator: "_"))_idx ON \(p) (\($0.columns.joined(separator: ", ")))"
+        }
+        if dimensionKeys {
+            // Always in the same order (the order of `foreignKeys`), so two connections never deadlock.
+            for fk in WarehouseDDL.foreignKeys where fk.table == table {
+                after.append("ALTER TABLE \(p) ADD CONSTRAINT \(p)_\(fk.columns.joined(separator: "_"))_fkey FOREIGN KEY (\(fk.columns.joined(separator: ", "))) REFERENCES \(fk.references) (\(fk.referencedColumns.joined(separator: ", ")))")
+            }
+        }
+        if encounterKey && WarehouseDDL.encounterBridges.contains(table) {
+            after.append(WarehouseDDL.monthForeignKey(table, month: month))
+        }
+        return after
+    }
+
+    /// Renames live → old and staging → live in one transaction that first takes every live
+    /// table's ACCESS EXCLUSIVE lock (so no reader's statement straddles the swap). It gives up
+    /// the locks after a short lock_timeout and retries, so readers never deadlock with it.
+    static func swap(_ c: PostgresConnection, live: SQLIdentifier, staging: SQLIdentifier, old: SQLIdentifier) throws {
+        var attempt = 0
+        var rng = SystemRandomNumberGenerator()
+        while true {
+            attempt += 1
+            do {
+                try c.execute("BEGIN")
+                try c.execute("SET LOCAL lock_timeout = '500ms'")
+                try c.execute("SET LOCAL synchronous_commit = on")  // the swap itself is durable
+                let liveTables = try c.query("""
+                    SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c
+                    JOIN pg_namespace n ON n.oid = c.relnamespace
+                    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+                    """, [live.name]).rows.compactMap { $0.first ?? nil }
+                if !liveTables.isEmpty {
+                    try c.execute("LOCK TABLE \(liveTables.joined(separator: ", ")) IN ACCESS EXCLUSIVE MODE")
+                }
+                if try c.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [live.name]) == "1" {
+                    try c.execute("ALTER SCHEMA \(live.quoted) RENAME TO \(old.quoted)")
+                }
+                try c.execute("ALTER SCHEMA \(staging.quoted) RENAME TO \(live.quoted)")
+                try c.execute("COMMIT")
+                return
+            } catch let e as PublishError where e.sqlState == "55P03" && attempt < 40 {
+                try? c.execute("ROLLBACK")
+                Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.3, using: &rng))
+            }
+        }
+    }
+
+    /// One group per month (both bridges' keys to that month's fact partition, in order, as
+    /// they lock the same fact partition); months run in parallel.
+    static func monthForeignKeyGroups(_ months: [Int], includeDefault: Bool) -> [[String]] {
+        var groups = months.map { m in WarehouseDDL.encounterBridges.map { WarehouseDDL.monthForeignKey($0, month: m) } }
+        if includeDefault { groups.append(WarehouseDDL.encounterBridges.map { WarehouseDDL.monthForeignKey($0, month: nil) }) }
+        return groups
+    }
+
+    static func identity(_ n: Int) -> [Int32] { (0..<Int32(truncatingIfNeeded: n)).map { $0 } }
+
+    /// Sums the stats of a table's partitions into one line per table.
+    static func mergeStats(_ stats: [TableLoadStats]) -> [TableLoadStats] {
+        var order: [String] = []
+        var merged: [String: TableLoadStats] = [:]
+        for s in stats {
+            let table = WarehouseDDL.partitionedTables.first { s.table.hasPrefix($0 + "_p") || s.table == WarehouseDDL.defaultPartitionName($0) } ?? s.table
+            if var m = merged[table] {
+                m.rows += s.rows
+                m.bytes += s.bytes
+                m.seconds += s.seconds
+                merged[table] = m
+            } else {
+                order.append(table)
+                merged[table] = TableLoadStats(table: table, rows: s.rows, bytes: s.bytes, seconds: s.seconds)
+            }
+        }
+        return Warehouse.tables.compactMap { merged[$0.name] }
+    }
+}

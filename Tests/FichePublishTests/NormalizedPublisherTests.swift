@@ -1,0 +1,37 @@
+// --include-normalized: the lake's clinical tables and its commit log, published as they are.
+
+import FicheLake
+import FicheSources
+@testable import FichePublish
+import Foundation
+import Testing
+
+@Suite struct NormalizedPublisherTests {
+    @Test func clinicalTablesAndTheAuditLogArePublished() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fiche-normalized-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lake = try Lake(root: root)
+        let codes = Batch(schema: ClinicalModel.diagnosisCodeSchema, columns: [
+            Column(.string(StringArray(["J18.9", "B54"]))), Column(.string(StringArray(["Pneumonia", "Malaria, \"unspecified\""]))),
+            Column(.string(StringArray(["Respiratory", "Infectious"]))), Column(.string(StringArray(["ICD-10", "ICD-10"]))),
+            Column(.string(StringArray(["C0032285", ""])), validity: Bitmap(bytes: [1], count: 2)),
+        ])
+        let tx = LakeTransaction(lake: lake, source: "test", operation: "seed")
+        try tx.append(codes, to: ClinicalModel.diagnosisCodes)
+        try tx.commit()
+        let tx2 = LakeTransaction(lake: lake, source: "test", operation: "more")
+        try tx2.append(codes, to: ClinicalModel.diagnosisCodes)
+        try tx2.commit()
+
+        let tables = try NormalizedPublisher.read(lake)
+        #expect(tables.map(\.name) == [ClinicalModel.diagnosisCodes, "audit_log"])
+        let schema = TestDatabase.uniqueSchema("t_clinical")
+        defer { TestDatabase.drop(schema) }
+        try NormalizedPublisher.publish(tables: tables, schema: schema, to: TestDatabase.target(), options: options(schema))
+        let c = try TestDatabase.connect()
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).diagnosis_codes") == "4")
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).diagnosis_codes WHERE umls_cui IS NULL") == "2")
+        #expect(try c.scalar("SELECT string_agg(operation || ':' || rows_added, ',' ORDER BY committed_at, version) FROM \(schema).audit_log") == "seed:2,more:2")
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).audit_log WHERE committed_at > now() - interval '1 hour'") == "2")
+    }
+}

@@ -1,0 +1,75 @@
+// Backfills against the real PostgreSQL: only the named months change, new dimension rows
+// arrive, the aggregates follow, and a repeat changes nothing.
+
+import FicheLake
+import FicheWarehouse
+@testable import FichePublish
+import Testing
+
+/// A digest of a table's rows in the given months (all rows when `months` is nil).
+func digest(_ c: PostgresConnection, _ schema: String, _ table: String, months: [Int]? = nil, where condition: String? = nil) throws -> String {
+    let filter = months.map { "WHERE date_key / 100 IN (\($0.map(String.init).joined(separator: ",")))" } ?? condition.map { "WHERE " + $0 } ?? ""
+    return try c.scalar("SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM \(schema).\(table) t \(filter)") ?? ""
+}
+
+@Suite struct WarehouseBackfillTests {
+    @Test func backfillReplacesOnlyItsMonthsAndIsRepeatable() throws {
+        let schema = TestDatabase.uniqueSchema("t_backfill")
+        defer { TestDatabase.drop(schema) }
+        let all = [201412, 201501, 201502, 201503]
+        let a = WarehouseFixture(seed: 10, patients: 40, months: all)
+        try WarehousePublisher.publish(tables: a.tables, to: TestDatabase.target(), options: options(schema))
+        let c = try TestDatabase.connect()
+        let partitioned = WarehouseDDL.partitionedTables
+        var before: [String: String] = [:]
+        for t in partitioned { before[t] = try digest(c, schema, t, months: [201412, 201503]) }
+        let dimsBefore = try digest(c, schema, Warehouse.dimPatient)
+
+        // New data for 201501 and 201502: other encounter types and reports, 7 extra
+        // encounters in 201502, and 5 more patients. It also carries 201412 rows, which must be ignored.
+        let b = WarehouseFixture(seed: 10, patients: 45, months: all, variant: 1, extraEncountersIn: 201502)
+        let backfill = [201501, 201502]
+        try WarehousePublisher.publishBackfill(tables: b.tables, months: backfill, to: TestDatabase.target(), options: options(schema))
+
+        for t in partitioned {
+            #expect(try digest(c, schema, t, months: [201412, 201503]) == before[t], "\(t): other months untouched")
+        }
+        // The backfilled months hold exactly b's rows: compare with b published on its own.
+        let reference = TestDatabase.uniqueSchema("t_backfill_ref")
+        defer { TestDatabase.drop(reference) }
+        try WarehousePublisher.publish(tables: b.tables, to: TestDatabase.target(), options: options(reference))
+        for t in partitioned {
+            #expect(try digest(c, schema, t, months: backfill) == digest(c, reference, t, months: backfill), "\(t): backfilled months")
+        }
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).fact_encounters WHERE date_key / 100 = 201502") == "37")
+        // Existing patients keep their rows; the 5 new ones are added.
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).dim_patient") == "45")
+        #expect(try digest(c, schema, Warehouse.dimPatient, where: "patient_key <= 40") == dimsBefore)
+        // Aggregates follow the new months.
+        #expect(try c.scalar("SELECT total_encounters FROM \(schema).mv_monthly_encounters WHERE year = 2015 AND month = 2") == "37")
+
+        // Repeating the backfill changes nothing.
+        var snapshot: [String: String] = [:]
+        for (t, _) in Warehouse.tables { snapshot[t] = try digest(c, schema, t) }
+        try WarehousePublisher.publishBackfill(tables: b.tables, months: backfill, to: TestDatabase.target(), options: options(schema))
+        for (t, _) in Warehouse.tables { #expect(try digest(c, schema, t) == snapshot[t], "\(t) after a repeat") }
+        // Partitions stayed partitions of the live tables, with their keys.
+        #expect(try c.scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = $1::regclass", ["\(schema).fact_encounters"]) == "5")
+        #expect(try c.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema + "_backfill"]) == "0")
+        // The new month's dimension keys were adopted by the parent's (checked once, not twice).
+        #expect(try c.scalar("SELECT count(*) || '/' || count(*) FILTER (WHERE conparentid <> 0) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' AND confrelid::regclass::text LIKE '%dim%'",
+                             ["\(schema).fact_encounters_p201501"]) == "3/3")
+    }
+
+    @Test func backfillOfANewMonthAddsItsPartition() throws {
+        let schema = TestDatabase.uniqueSchema("t_backfill_new")
+        defer { TestDatabase.drop(schema) }
+        try WarehousePublisher.publish(tables: WarehouseFixture(seed: 11, months: [201501]).tables, to: TestDatabase.target(), options: options(schema))
+        let more = WarehouseFixture(seed: 11, months: [201501, 201601])
+        try WarehousePublisher.publishBackfill(tables: more.tables, months: [201601], to: TestDatabase.target(), options: options(schema))
+        let c = try TestDatabase.connect()
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).fact_encounters_p201601") == "30")
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).dim_time WHERE year = 2016") == "366")
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).fact_encounters_default") == "0")
+    }
+}
