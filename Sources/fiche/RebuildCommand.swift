@@ -1,6 +1,7 @@
 import ArgumentParser
 import FicheLake
 import FichePublish
+import FicheWarehouse
 import Foundation
 
 struct RebuildCommand: ParsableCommand {
@@ -8,7 +9,8 @@ struct RebuildCommand: ParsableCommand {
         commandName: "rebuild",
         abstract: "The nightly rebuild: build the warehouse from the lake and publish it atomically.",
         discussion: """
-            Builds the star schema from the lake's clinical tables, loads it into a fresh staging \
+            Builds the star schema from the lake's clinical tables in memory (as `fiche build` does, \
+            keeping every surrogate key stable), loads it into a fresh staging \
             schema (binary COPY, two connections, keys and indexes after the data, ANALYZE) and swaps \
             it with the live schema in one short transaction. A reader querying throughout sees the \
             old warehouse or the new one. An advisory lock keeps two publishers apart: the second \
@@ -44,11 +46,13 @@ struct RebuildCommand: ParsableCommand {
         }
     }
 
-    /// The warehouse to publish. Until FicheWarehouse's `buildWarehouse(lake:options:)` is on
-    /// main this publishes what the last `fiche build` wrote to the lake; then this becomes
-    /// `try buildWarehouse(lake: lake, options: BuildOptions()).tables` (streaming the build
-    /// straight into the load).
+    /// The warehouse built in memory from the lake (new surrogate keys saved to the lake's key
+    /// registry), streamed straight into the load.
     private func warehouseTables(_ lake: Lake) throws -> [(name: String, batch: Batch)] {
-        try WarehouseLakeReader.read(lake)
+        let built = try buildWarehouse(lake: lake, options: BuildOptions())
+        if Terminal.stderrIsTTY {
+            FileOutput.standardError.write("rebuild: built \(built.tables.count) warehouse tables from \(lake.root)\n")
+        }
+        return built.tables
     }
 }
