@@ -2,6 +2,8 @@
 // years, `YYYYMMDD` dates, missing-value markers, and Python/numpy list literals.
 // They work on byte buffers and allocate nothing on the common path.
 
+import FicheLake
+
 /// Parsers for single PadChest field values.
 public enum PadChestFieldParsing {
     /// `''`, `nan` and `None` mean a missing value in PadChest.
@@ -144,13 +146,7 @@ public enum PadChestFieldParsing {
     /// Days since 1970-01-01 of a proleptic Gregorian date.
     @inlinable
     public static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
+        Int(CivilDate.days(year: Int64(year), month: Int64(month), day: Int64(day)))
     }
 }
 

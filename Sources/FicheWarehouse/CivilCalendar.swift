@@ -3,6 +3,8 @@
 // every division by a constant replaced by a multiply and a shift on 64-bit lanes, so the
 // loop has no per-lane branches or traps and the compiler keeps it in vector registers.
 
+import FicheLake
+
 /// The calendar arithmetic the warehouse needs, vectorised where it runs per row.
 public enum CivilCalendar {
     /// First and last day the vector path handles exactly: 0001-01-01 … 9999-12-31.
@@ -17,13 +19,7 @@ public enum CivilCalendar {
 
     /// Days since 1970 of a civil date (scalar; used per year, not per row).
     public static func days(year: Int, month: Int, day: Int) -> Int32 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return Int32(era * 146_097 + doe - 719_468)
+        Int32(truncatingIfNeeded: CivilDate.days(year: Int64(year), month: Int64(month), day: Int64(day)))
     }
 
     public static func isLeap(_ y: Int) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }
