@@ -72,6 +72,15 @@ enum FileIO {
         if mkdir(path, 0o700) != 0 && errno != EEXIST { throw errorText("mkdir", path) }
     }
 
+    /// Narrows an existing folder of ours to 0700 (say, a lake folder checked out by git as 0755).
+    static func makePrivate(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw errorText("stat", path) }
+        if st.st_uid == geteuid() && st.st_mode & 0o077 != 0 && chmod(path, 0o700) != 0 {
+            throw errorText("chmod", path)
+        }
+    }
+
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     static func isDirectory(_ path: String) -> Bool {

@@ -18,6 +18,7 @@ public struct Lake: Sendable {
         self.root = r
         if create {
             try FileIO.makeDirectory(r)
+            try FileIO.makePrivate(r)
         } else if !FileIO.isDirectory(r) {
             throw LakeError(.invalidArgument, "no lake folder here", file: r)
         }

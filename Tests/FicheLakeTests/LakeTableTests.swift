@@ -115,6 +115,16 @@ struct LakeTableTests {
         for f in try fm.contentsOfDirectory(atPath: root + "/_txn") { #expect(try mode(root + "/_txn/" + f) == 0o600) }
     }
 
+    @Test func aLakeFolderCheckedOutWorldReadableIsNarrowed() throws {
+        let root = try temporaryDirectory("narrow") + "/lake"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: false,
+                                                attributes: [.posixPermissions: 0o755])
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        _ = try Lake(root: root)
+        let mode = try FileManager.default.attributesOfItem(atPath: root)[.posixPermissions] as? Int
+        #expect(mode == 0o700)
+    }
+
     @Test func datePruningSkipsChunksOutsideTheRange() throws {
         let lake = try Lake(root: try temporaryDirectory("prune"))
         defer { try? FileManager.default.removeItem(atPath: lake.root) }
