@@ -195,36 +195,42 @@ enum ColumnEncoder {
     /// Distinct uuids (nulls read as zero) and each row's index, or nil when more than
     /// `limit` distinct values (or a sample of the first rows) say a dictionary will not pay.
     static func uuidDictionary(_ v: [UUID16], validity: Bitmap?, limit: Int) -> (values: [UUID16], indices: [UInt32])? {
-        let n = v.count
         guard limit >= 1 else { return nil }
-        func build(_ rows: Int, _ limit: Int) -> (values: [UUID16], indices: [UInt32])? {
-            var capacity = 64
-            while capacity < 2 * Swift.min(limit + 1, rows) { capacity <<= 1 }
-            let mask = capacity - 1
-            var slots = [Int32](repeating: -1, count: capacity)
-            var values: [UUID16] = []
-            var indices = [UInt32](repeating: 0, count: rows)
-            for i in 0..<rows {
-                let u = validity.map { $0[i] } ?? true ? v[i] : .zero
-                var slot = Int(truncatingIfNeeded: (u.high ^ (u.low &* 0x9E37_79B9_7F4A_7C15)) >> 17) & mask
-                while true {
-                    let s = slots[slot]
-                    if s < 0 {
-                        if values.count >= limit { return nil }
-                        slots[slot] = Int32(values.count)
-                        indices[i] = UInt32(values.count)
-                        values.append(u)
-                        break
-                    }
-                    if values[Int(s)] == u { indices[i] = UInt32(s); break }
-                    slot = (slot + 1) & mask
+        @inline(__always) func value(_ i: Int) -> UUID16 { validity.map { $0[i] } ?? true ? v[i] : .zero }
+        @inline(__always) func hash(_ u: UUID16) -> UInt64 { u.high ^ (u.low &* 0x9E37_79B9_7F4A_7C15) }
+        let sample = Swift.min(v.count, 4096)
+        guard distinctValues(rows: sample, limit: sample * 3 / 4, value: value, hash: hash) != nil else { return nil }
+        return distinctValues(rows: v.count, limit: limit, value: value, hash: hash)
+    }
+
+    /// Distinct values of rows 0..<rows in first-seen order and each row's index into them,
+    /// or nil as soon as there are more than `limit` (open addressing, linear probing).
+    @inline(__always)
+    static func distinctValues<T: Equatable>(rows: Int, limit: Int, value: (Int) -> T,
+                                             hash: (T) -> UInt64) -> (values: [T], indices: [UInt32])? {
+        var capacity = 64
+        while capacity < 2 * Swift.min(limit + 1, rows) { capacity <<= 1 }
+        let mask = capacity - 1
+        var slots = [Int32](repeating: -1, count: capacity)
+        var values: [T] = []
+        var indices = [UInt32](repeating: 0, count: rows)
+        for i in 0..<rows {
+            let x = value(i)
+            var slot = Int(truncatingIfNeeded: hash(x) >> 17) & mask
+            while true {
+                let s = slots[slot]
+                if s < 0 {
+                    if values.count >= limit { return nil }
+                    slots[slot] = Int32(values.count)
+                    indices[i] = UInt32(values.count)
+                    values.append(x)
+                    break
                 }
+                if values[Int(s)] == x { indices[i] = UInt32(s); break }
+                slot = (slot + 1) & mask
             }
-            return (values, indices)
         }
-        let sample = Swift.min(n, 4096)
-        guard build(sample, sample * 3 / 4) != nil else { return nil }
-        return build(n, limit)
+        return (values, indices)
     }
 
     static func byteWidth(_ span: UInt64, overflow: Bool) -> Int {
@@ -269,27 +275,11 @@ enum ColumnEncoder {
 
     /// Distinct values (in first-seen order) and one-byte indices, or nil past `limit`.
     static func integerDictionary<T: FixedWidthInteger>(_ v: UnsafeBufferPointer<T>, limit: Int) -> (values: [Int64], indices: [UInt8])? {
-        guard limit > 1 else { return nil }
-        var slots = [Int32](repeating: -1, count: 512)
-        var values: [Int64] = []
-        var indices = [UInt8](repeating: 0, count: v.count)
-        for i in 0..<v.count {
-            let x = Int64(v[i])
-            var h = Int((UInt64(bitPattern: x) &* 0x9E37_79B9_7F4A_7C15) >> 55)
-            while true {
-                let s = slots[h]
-                if s < 0 {
-                    if values.count >= limit { return nil }
-                    slots[h] = Int32(values.count)
-                    indices[i] = UInt8(values.count)
-                    values.append(x)
-                    break
-                }
-                if values[Int(s)] == x { indices[i] = UInt8(s); break }
-                h = (h + 1) & 511
-            }
-        }
-        return (values, indices)
+        guard limit > 1,
+              let d = distinctValues(rows: v.count, limit: limit, value: { Int64(v[$0]) },
+                                     hash: { UInt64(bitPattern: $0) &* 0x9E37_79B9_7F4A_7C15 })
+        else { return nil }
+        return (d.values, d.indices.map { UInt8(truncatingIfNeeded: $0) })
     }
 
     /// Strings: dictionary when few distinct values repeat, else plain (lengths, then bytes).

@@ -131,24 +131,6 @@ extension WarehousePublisher {
     /// table, taken with a short lock_timeout and retried with jitter so readers never
     /// deadlock with us and never see the change half made.
     static func withTableLocks(_ c: PostgresConnection, live: SQLIdentifier, _ body: () throws -> Void) throws {
-        var attempt = 0
-        var rng = SystemRandomNumberGenerator()
-        while true {
-            attempt += 1
-            do {
-                try c.execute("BEGIN")
-                try c.execute("SET LOCAL lock_timeout = '500ms'")
-                try c.execute("SET LOCAL synchronous_commit = on")  // the swap itself is durable
-                let names = Warehouse.tables.map { "\(live.quoted).\($0.name)" }
-                try c.execute("LOCK TABLE \(names.joined(separator: ", ")) IN ACCESS EXCLUSIVE MODE")
-                try c.execute("SET LOCAL lock_timeout = 0")
-                try body()
-                try c.execute("COMMIT")
-                return
-            } catch let e as PublishError where e.sqlState == "55P03" && attempt < 40 {
-                try? c.execute("ROLLBACK")
-                Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.3, using: &rng))
-            }
-        }
+        try c.withExclusiveTableLocks({ _ in Warehouse.tables.map { "\(live.quoted).\($0.name)" } }, body)
     }
 }

@@ -247,32 +247,18 @@ public enum WarehousePublisher {
     /// table's ACCESS EXCLUSIVE lock (so no reader's statement straddles the swap). It gives up
     /// the locks after a short lock_timeout and retries, so readers never deadlock with it.
     static func swap(_ c: PostgresConnection, live: SQLIdentifier, staging: SQLIdentifier, old: SQLIdentifier) throws {
-        var attempt = 0
-        var rng = SystemRandomNumberGenerator()
-        while true {
-            attempt += 1
-            do {
-                try c.execute("BEGIN")
-                try c.execute("SET LOCAL lock_timeout = '500ms'")
-                try c.execute("SET LOCAL synchronous_commit = on")  // the swap itself is durable
-                let liveTables = try c.query("""
-                    SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c
-                    JOIN pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
-                    """, [live.name]).rows.compactMap { $0.first ?? nil }
-                if !liveTables.isEmpty {
-                    try c.execute("LOCK TABLE \(liveTables.joined(separator: ", ")) IN ACCESS EXCLUSIVE MODE")
-                }
-                if try c.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [live.name]) == "1" {
-                    try c.execute("ALTER SCHEMA \(live.quoted) RENAME TO \(old.quoted)")
-                }
-                try c.execute("ALTER SCHEMA \(staging.quoted) RENAME TO \(live.quoted)")
-                try c.execute("COMMIT")
-                return
-            } catch let e as PublishError where e.sqlState == "55P03" && attempt < 40 {
-                try? c.execute("ROLLBACK")
-                Thread.sleep(forTimeInterval: Double.random(in: 0.05...0.3, using: &rng))
+        let liveTables: (PostgresConnection) throws -> [String] = { c in
+            try c.query("""
+                SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+                """, [live.name]).rows.compactMap { $0.first ?? nil }
+        }
+        try c.withExclusiveTableLocks(liveTables) {
+            if try c.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [live.name]) == "1" {
+                try c.execute("ALTER SCHEMA \(live.quoted) RENAME TO \(old.quoted)")
             }
+            try c.execute("ALTER SCHEMA \(staging.quoted) RENAME TO \(live.quoted)")
         }
     }
 
