@@ -90,21 +90,13 @@ enum CalendarDate {
     struct UsageError: Error { var message: String }
 
     static func parse(_ text: String, option: String) throws -> Int32 {
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
-              (1...9999).contains(y), (1...12).contains(m), d >= 1
-        else { throw UsageError(message: "\(option) wants a date as YYYY-MM-DD, got `\(text)`") }
-        let lengths = [31, CivilCalendar.isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard d <= lengths[m - 1] else { throw UsageError(message: "\(option): \(text) is not a calendar date") }
-        return CivilCalendar.days(year: y, month: m, day: d)
+        guard text.utf8.count == 10, let days = CivilDate.parse(text), CivilCalendar.supportedDays.contains(days) else {
+            throw UsageError(message: "\(option) wants a calendar date as YYYY-MM-DD (0001-01-01 … 9999-12-31), got `\(text)`")
+        }
+        return days
     }
 
-    static func format(_ days: Int32) -> String {
-        let c = CivilCalendar.civil(days)
-        func pad(_ v: Int32, _ w: Int) -> String { String(repeating: "0", count: max(0, w - String(v).count)) + String(v) }
-        return "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))"
-    }
+    static func format(_ days: Int32) -> String { CivilDate.text(Int64(days)) }
 }
 
 /// What `fiche build` prints.

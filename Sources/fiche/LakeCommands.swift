@@ -1,9 +1,6 @@
 import ArgumentParser
 import FicheLake
-
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 struct ListTables: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -197,7 +194,6 @@ struct DumpSummary {
             title = "chunk \(path)"
             version = ChunkFormat.version
             let f = try ChunkFile(path: path)
-            version = f.formatVersion
             try add(f, schema: f.schema)
         case .table(let snap):
             title = "table \(snap.table.name) (\(snap.table.directory), version \(snap.version))"
@@ -389,13 +385,13 @@ struct StressWrite: ParsableCommand {
 
 enum FileSystem {
     static func isDirectory(_ p: String) -> Bool {
-        var st = stat()
-        return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+        var dir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: p, isDirectory: &dir) && dir.boolValue
     }
 
     static func isFile(_ p: String) -> Bool {
-        var st = stat()
-        return stat(p, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG
+        var dir: ObjCBool = false
+        return FileManager.default.fileExists(atPath: p, isDirectory: &dir) && !dir.boolValue
     }
 }
 

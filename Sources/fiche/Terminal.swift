@@ -1,4 +1,5 @@
 import FicheLake
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -139,10 +140,6 @@ extension String {
             return "\"" + replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
         return self
-    }
-
-    func replacingOccurrences(of a: String, with b: String) -> String {
-        split(separator: a, omittingEmptySubsequences: false).joined(separator: b)
     }
 }
 
