@@ -138,9 +138,25 @@ public final class PostgresConnection {
 
     // MARK: COPY FROM STDIN
 
+    /// Whether the socket's send buffer was deepened for bulk COPY yet.
+    private var sendBufferDeepened = false
+
+    /// Bytes of COPY data the kernel may hold for the server. The backend reads its socket
+    /// 8 KB at a time; with the default buffer (about 200 KB on a Unix socket) it catches up
+    /// with us and sleeps between our wake-ups, and a load over a local socket ran about 15%
+    /// slower than the server's own COPY from a file. Four megabytes keep it busy. (The kernel
+    /// caps the request at `net.core.wmem_max`; a refusal leaves the default, still correct.)
+    static let copySendBufferBytes: Int32 = 4 << 20
+
     /// Starts `COPY … FROM STDIN`; then call `putCopyData` and finally `endCopy`.
     public func beginCopy(_ sql: String) throws {
         let c = try handle()
+        if !sendBufferDeepened {
+            sendBufferDeepened = true
+            var bytes = Self.copySendBufferBytes
+            let fd = PQsocket(c)
+            if fd >= 0 { _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, socklen_t(MemoryLayout<Int32>.size)) }
+        }
         let res = PQexec(c, sql)
         defer { PQclear(res) }
         try check(res, expect: [PGRES_COPY_IN], context: sql, kind: .copy)

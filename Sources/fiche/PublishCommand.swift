@@ -114,6 +114,11 @@ struct PublishCommand: ParsableCommand {
         valueName: "dir"))
     var compareServerCopy: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "With --compare-server-copy: loads of each table per side, alternating; medians are reported (this machine's timings vary by ±10% from one load to the next).",
+        valueName: "n"))
+    var compareRuns = 5
+
     @Flag(name: .long, help: "Print the summary as JSON.")
     var json = false
 
@@ -123,6 +128,9 @@ struct PublishCommand: ParsableCommand {
         }
         if let backfill, MonthRange.parse(backfill) == nil {
             throw ValidationError("--backfill takes YYYY-MM or YYYY-MM..YYYY-MM (e.g. 2015-01..2016-12), got \(backfill)")
+        }
+        if !(1...99).contains(compareRuns) {
+            throw ValidationError("--compare-runs takes 1 to 99, got \(compareRuns)")
         }
     }
 
@@ -139,7 +147,7 @@ struct PublishCommand: ParsableCommand {
             let lake = try lakeOptions.open()
             if let dir = compareServerCopy {
                 let tables = try WarehouseLakeReader.read(lake)
-                printComparison(try ServerCopyComparison.run(tables: tables, to: db.target, directory: dir, progress: options.progress))
+                printComparison(try ServerCopyComparison.run(tables: tables, to: db.target, directory: dir, runs: compareRuns, progress: options.progress))
                 return
             }
             if normalizedOnly {
