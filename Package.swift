@@ -29,7 +29,7 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         .target(name: "FicheLake", dependencies: ["CZstd", "CZlib"]),
         .target(name: "FicheSources", dependencies: ["FicheLake", "CZlib"]),
-        .target(name: "FicheWarehouse", dependencies: ["FicheSources", "FicheLake"]),
+        .target(name: "FicheWarehouse", dependencies: ["FicheSources", "FicheLake"], exclude: ["WarehouseDefinitions.md"]),
         .target(name: "FichePublish", dependencies: ["FicheWarehouse", "FicheLake", "CLibPQ"]),
         .executableTarget(name: "fiche", dependencies: [
             "FicheLake", "FicheSources", "FicheWarehouse", "FichePublish",

@@ -41,7 +41,9 @@ extension ColumnValues {
             out.reserveCapacity(rows: parts.reduce(0) { $0 + $1.count },
                                 bytes: parts.reduce(0) { if case .string(let s) = $1 { $0 + s.bytes.count } else { $0 } })
             for case .string(let s) in parts {
-                let base = Int32(truncatingIfNeeded: out.bytes.count)
+                precondition(out.bytes.count + s.bytes.count <= StringArray.maxBytes,
+                             "concatenated text passes StringArray.maxBytes (callers check first: Batch.textBytesFit)")
+                let base = Int32(out.bytes.count)
                 out.bytes.append(contentsOf: s.bytes)
                 out.offsets.append(contentsOf: s.offsets.dropFirst().map { $0 &+ base })
             }
@@ -83,7 +85,22 @@ extension Batch {
         Batch(schema: schema, columns: columns.map { $0.slice(r) }, rowCount: r.count)
     }
 
-    /// Rows of every batch in order; all must share the first one's schema.
+    /// Whether every string column of `batches`, concatenated, stays within
+    /// `StringArray.maxBytes`; if not, the first column that does not and its byte count.
+    public static func textOverflow(_ batches: [Batch]) -> (column: String, bytes: Int)? {
+        guard let first = batches.first else { return nil }
+        for (i, field) in first.schema.fields.enumerated() where field.type == .string {
+            var total = 0
+            for b in batches {
+                if case .string(let s) = b.columns[i].values { total += s.bytes.count }
+            }
+            if total > StringArray.maxBytes { return (field.name, total) }
+        }
+        return nil
+    }
+
+    /// Rows of every batch in order; all must share the first one's schema, and their text
+    /// must fit one batch (check with `textOverflow` first).
     public static func concatenate(_ batches: [Batch]) -> Batch {
         guard let first = batches.first else { return Batch(schema: Schema([]), columns: []) }
         if batches.count == 1 { return first }

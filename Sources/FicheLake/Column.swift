@@ -201,9 +201,16 @@ public struct Bitmap: Sendable, Equatable {
 
 /// Variable-length UTF-8 values in one byte buffer, Arrow style:
 /// value i is bytes[offsets[i] ..< offsets[i+1]].
+///
+/// Offsets are 32-bit, so one array holds at most `maxBytes` (2 GiB) of text: a chunk holds
+/// far less, and reading a whole table checks before it concatenates (`LakeError.tooLarge`).
+/// Growing past the limit stops the program rather than wrap an offset into wrong data.
 public struct StringArray: Sendable, Equatable {
     public var offsets: [Int32]
     public var bytes: [UInt8]
+
+    /// The most bytes of text one array can address.
+    public static let maxBytes = Int(Int32.max)
 
     public init() {
         offsets = [0]
@@ -230,17 +237,17 @@ public struct StringArray: Sendable, Equatable {
     public mutating func append(_ s: String) {
         var s = s
         s.withUTF8 { bytes.append(contentsOf: $0) }
-        offsets.append(Int32(truncatingIfNeeded: bytes.count))
+        offsets.append(Int32(bytes.count))
     }
 
     public mutating func append(_ raw: UnsafeBufferPointer<UInt8>) {
         bytes.append(contentsOf: raw)
-        offsets.append(Int32(truncatingIfNeeded: bytes.count))
+        offsets.append(Int32(bytes.count))
     }
 
     public mutating func append(_ raw: ArraySlice<UInt8>) {
         bytes.append(contentsOf: raw)
-        offsets.append(Int32(truncatingIfNeeded: bytes.count))
+        offsets.append(Int32(bytes.count))
     }
 
     /// Appends an empty value (the placeholder under a null).

@@ -154,6 +154,10 @@ public struct TableSnapshot: Sendable {
             }
             return Batch(schema: Schema(fields), columns: fields.map { Column(.zeros($0.type, count: 0)) })
         }
+        if let (column, bytes) = Batch.textOverflow(parts) {
+            throw LakeError(.tooLarge, "holds \(bytes) bytes of text, more than one batch can (\(StringArray.maxBytes)); read it chunk by chunk",
+                            file: table.directory, column: column)
+        }
         return Batch.concatenate(parts)
     }
 }

@@ -15,6 +15,9 @@ public struct LakeError: Error, CustomStringConvertible, Sendable, Equatable {
         case invalidArgument
         /// A batch does not fit the table's schema.
         case schemaMismatch
+        /// The data asked for does not fit in one batch (a string column holds at most
+        /// `StringArray.maxBytes`); read it chunk by chunk instead.
+        case tooLarge
     }
 
     public var code: Code

@@ -25,21 +25,22 @@ public enum BinaryCopyEncoder {
     public static let trailer: [UInt8] = [0xFF, 0xFF]
 
     /// Checks that PostgreSQL can store every value: no NUL byte in text, dates and
-    /// timestamps inside PostgreSQL's range. The error names table, column and row (0-based).
-    public static func validate(_ batch: Batch, table: String) throws {
+    /// timestamps inside PostgreSQL's range. The error names table, column and row (0-based,
+    /// counted from `firstRow` when `batch` is one chunk of a larger table).
+    public static func validate(_ batch: Batch, table: String, firstRow: Int = 0) throws {
         for (field, column) in zip(batch.schema.fields, batch.columns) {
             switch column.values {
             case .string(let strings):
                 if let row = firstRowWithNUL(strings, validity: column.validity) {
-                    throw PublishError(.invalidData, "table \(table), column \(field.name), row \(row): text contains a NUL byte, which PostgreSQL cannot store")
+                    throw PublishError(.invalidData, "table \(table), column \(field.name), row \(firstRow + row): text contains a NUL byte, which PostgreSQL cannot store")
                 }
             case .date(let days):
                 if let row = firstOutside(days, PostgresEpoch.dateRange, validity: column.validity) {
-                    throw PublishError(.invalidData, "table \(table), column \(field.name), row \(row): date \(days[row]) days from 1970 is outside PostgreSQL's date range")
+                    throw PublishError(.invalidData, "table \(table), column \(field.name), row \(firstRow + row): date \(days[row]) days from 1970 is outside PostgreSQL's date range")
                 }
             case .timestamp(let micros):
                 if let row = firstOutside(micros, PostgresEpoch.timestampRange, validity: column.validity) {
-                    throw PublishError(.invalidData, "table \(table), column \(field.name), row \(row): timestamp \(micros[row]) µs from 1970 is outside PostgreSQL's timestamp range")
+                    throw PublishError(.invalidData, "table \(table), column \(field.name), row \(firstRow + row): timestamp \(micros[row]) µs from 1970 is outside PostgreSQL's timestamp range")
                 }
             default:
                 continue

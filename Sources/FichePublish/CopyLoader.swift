@@ -20,6 +20,24 @@ struct LoadJob: @unchecked Sendable {
     var isPartition = false
     /// … of this table.
     var parent = ""
+    /// When set, the rows come from this lake table instead of `batch`: read, checked and
+    /// encoded one chunk at a time on the encoder thread, so a table larger than memory
+    /// (or than one batch can hold) loads in the memory of a chunk.
+    var chunks: TableSnapshot? = nil
+
+    /// The columns this job loads.
+    var schema: Schema { chunks?.schema ?? batch.schema }
+
+    /// Rows this job loads.
+    var rowCount: Int { chunks.map { $0.chunks.reduce(0) { $0 + $1.rows } } ?? rows.count }
+}
+
+extension LoadJob {
+    /// A job that streams `snapshot`'s chunks into `table`.
+    init(table: String, before: [String], streaming snapshot: TableSnapshot, freeze: Bool, after: [String]) {
+        self.init(table: table, before: before, batch: Batch(schema: Schema([]), columns: [], rowCount: 0),
+                  rows: [], freeze: freeze, after: after, chunks: snapshot)
+    }
 }
 
 /// Rows and bytes sent and time taken for one table.
@@ -40,7 +58,7 @@ enum CopyLoader {
             let bytes = try copy(job, on: connection, blockBytes: blockBytes)
             for s in job.after { try connection.execute(s) }
             try connection.execute("COMMIT")
-            return TableLoadStats(table: job.table, rows: job.rows.count, bytes: bytes, seconds: seconds(since: start))
+            return TableLoadStats(table: job.table, rows: job.rowCount, bytes: bytes, seconds: seconds(since: start))
         } catch {
             try? connection.execute("ROLLBACK")
             throw error
@@ -57,17 +75,34 @@ enum CopyLoader {
     /// `blockBytes` while this one sends the previous block in `messageBytes` messages, so
     /// the server never waits for the encoder.
     static func copy(_ job: LoadJob, on connection: PostgresConnection, blockBytes: Int) throws -> Int {
-        let columns = job.batch.schema.names.joined(separator: ", ")
+        let columns = job.schema.names.joined(separator: ", ")
         try connection.beginCopy("COPY \(job.table) (\(columns)) FROM STDIN (FORMAT binary\(job.freeze ? ", FREEZE" : ""))")
         let pipe = BlockPipe(depth: 2)
-        let batch = job.batch, rows = job.rows
         let producer = Thread {
-            encodeBlocks(batch, rows: rows, blockBytes: blockBytes, into: pipe)
+            var encoder = BlockEncoder(pipe: pipe, blockBytes: blockBytes)
+            do {
+                if let snapshot = job.chunks {
+                    var firstRow = 0
+                    try snapshot.forEachChunk { batch in
+                        // Checked here, per chunk: a bad value aborts the COPY (and with it
+                        // the staging schema) before anything is published.
+                        try BinaryCopyEncoder.validate(batch, table: snapshot.table.name, firstRow: firstRow)
+                        let rows = (0..<Int32(batch.rowCount)).map { $0 }
+                        guard encoder.add(batch, rows: rows) else { throw CancellationError() }
+                        firstRow += batch.rowCount
+                    }
+                } else {
+                    guard encoder.add(job.batch, rows: job.rows) else { return }
+                }
+                encoder.finish()
+            } catch {
+                pipe.fail(error)
+            }
         }
         producer.start()
         var sent = 0
         do {
-            while let block = pipe.take() {
+            while let block = try pipe.take() {
                 try block.withUnsafeBytes { raw in
                     var at = 0
                     while at < raw.count {
@@ -81,7 +116,7 @@ enum CopyLoader {
             }
         } catch {
             pipe.cancel()
-            while pipe.take() != nil {}  // let the encoder finish and exit
+            while (try? pipe.take()) != nil {}  // let the encoder finish and exit
             try? connection.endCopy(abortMessage: "fiche: \(error)")
             throw error
         }
@@ -89,35 +124,53 @@ enum CopyLoader {
         return sent
     }
 
-    /// The encoder side: header, blocks of rows, trailer; stops early if the sender cancels.
-    private static func encodeBlocks(_ batch: Batch, rows: [Int32], blockBytes: Int, into pipe: BlockPipe) {
-        var buffer = pipe.emptyBuffer(capacity: blockBytes + blockBytes / 4)
-        buffer += BinaryCopyEncoder.header
-        rows.withUnsafeBufferPointer { rows in
-            var at = 0
-            var rowsPerBlock = 4096
-            while at < rows.count {
-                let end = min(rows.count, at + rowsPerBlock)
-                let before = buffer.count
-                BinaryCopyEncoder.encodeRows(batch, rows: UnsafeBufferPointer(rebasing: rows[at..<end]), into: &buffer)
-                rowsPerBlock = max(256, blockBytes / max(1, (buffer.count - before) / (end - at)))
-                at = end
-                if buffer.count >= blockBytes / 2 && at < rows.count {
-                    if !pipe.put(buffer) { return }
-                    buffer = pipe.emptyBuffer(capacity: blockBytes + blockBytes / 4)
+    /// The encoder side: header, blocks of rows (from one batch or many), trailer, handed to
+    /// the sender through `pipe` in blocks of about `blockBytes`.
+    private struct BlockEncoder {
+        let pipe: BlockPipe
+        let blockBytes: Int
+        var buffer: [UInt8]
+        var rowsPerBlock = 4096
+
+        init(pipe: BlockPipe, blockBytes: Int) {
+            self.pipe = pipe
+            self.blockBytes = blockBytes
+            buffer = pipe.emptyBuffer(capacity: blockBytes + blockBytes / 4)
+            buffer += BinaryCopyEncoder.header
+        }
+
+        /// Encodes `rows` of `batch`; false if the sender gave up.
+        mutating func add(_ batch: Batch, rows: [Int32]) -> Bool {
+            rows.withUnsafeBufferPointer { rows in
+                var at = 0
+                while at < rows.count {
+                    let end = min(rows.count, at + rowsPerBlock)
+                    let before = buffer.count
+                    BinaryCopyEncoder.encodeRows(batch, rows: UnsafeBufferPointer(rebasing: rows[at..<end]), into: &buffer)
+                    rowsPerBlock = max(256, blockBytes / max(1, (buffer.count - before) / (end - at)))
+                    at = end
+                    if buffer.count >= blockBytes / 2 {
+                        if !pipe.put(buffer) { return false }
+                        buffer = pipe.emptyBuffer(capacity: blockBytes + blockBytes / 4)
+                    }
                 }
+                return true
             }
         }
-        buffer += BinaryCopyEncoder.trailer
-        _ = pipe.put(buffer)
-        pipe.close()
+
+        /// The trailer and the last block; then the pipe closes.
+        mutating func finish() {
+            buffer += BinaryCopyEncoder.trailer
+            _ = pipe.put(buffer)
+            pipe.close()
+        }
     }
 
     /// Runs `jobs` over `workers` connections (each opened here with `target`), largest first.
     /// Each connection first runs `setup` (e.g. setting search_path). Stops at the first error.
     static func runParallel(_ jobs: [LoadJob], workers: Int, target: DatabaseTarget, setup: [String],
                             blockBytes: Int, applicationName: String) throws -> [TableLoadStats] {
-        let queue = JobQueue(jobs.sorted { $0.rows.count > $1.rows.count })
+        let queue = JobQueue(jobs.sorted { $0.rowCount > $1.rowCount })
         let n = max(1, min(workers, jobs.count))
         DispatchQueue.concurrentPerform(iterations: n) { _ in
             do {
@@ -198,6 +251,7 @@ private final class BlockPipe: @unchecked Sendable {
     private var free: [[UInt8]] = []
     private var closed = false
     private var cancelled = false
+    private var failure: Error?
     private let depth: Int
 
     init(depth: Int) { self.depth = depth }
@@ -220,12 +274,25 @@ private final class BlockPipe: @unchecked Sendable {
         condition.unlock()
     }
 
-    /// The next block, or nil once the encoder closed (or was cancelled) and all are taken.
-    func take() -> [UInt8]? {
+    /// The encoder could not go on (a chunk failed to read or held a bad value).
+    func fail(_ error: Error) {
+        condition.lock()
+        failure = error
+        closed = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next block, or nil once the encoder closed (or was cancelled) and all are taken;
+    /// throws the encoder's error once the blocks before it are taken.
+    func take() throws -> [UInt8]? {
         condition.lock()
         defer { condition.unlock() }
         while full.isEmpty && !closed && !cancelled { condition.wait() }
-        if full.isEmpty { return nil }
+        if full.isEmpty {
+            if let failure, !cancelled { throw failure }
+            return nil
+        }
         let block = full.removeFirst()
         condition.broadcast()
         return block

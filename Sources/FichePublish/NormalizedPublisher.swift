@@ -6,23 +6,43 @@ import FicheLake
 import FicheSources
 import Foundation
 
+/// One table of the clinical model to publish: a lake table, streamed chunk by chunk (the
+/// normalized tables at 10M encounters hold more text than memory should), or rows built here.
+public struct NormalizedTable: Sendable {
+    public enum Rows: Sendable {
+        case lake(TableSnapshot)
+        case batch(Batch)
+    }
+
+    public var name: String
+    public var rows: Rows
+
+    public var schema: Schema {
+        switch rows {
+        case .lake(let snapshot): snapshot.schema ?? Schema([])
+        case .batch(let batch): batch.schema
+        }
+    }
+}
+
 public enum NormalizedPublisher {
     /// Indexes on the id and join columns, where a table has them.
     static let indexedColumns = ["facility_id", "patient_id", "encounter_id", "procedure_id", "diagnosis_id", "report_id", "code"]
 
     /// The clinical tables the lake holds (every table of the clinical model, the PadChest
-    /// staging table, the quarantine) plus `audit_log`, one row per lake commit.
-    public static func read(_ lake: Lake) throws -> [(name: String, batch: Batch)] {
-        var out: [(name: String, batch: Batch)] = []
+    /// staging table, the quarantine) plus `audit_log`, one row per lake commit. Lake tables
+    /// are named by their snapshot here and read while they load.
+    public static func read(_ lake: Lake) throws -> [NormalizedTable] {
+        var out: [NormalizedTable] = []
         var commits: [Commit] = []
         let names = ClinicalModel.tables.map(\.name) + [ClinicalModel.padchest]
         for name in names {
             let snapshot = try lake.table(name).snapshot()
             commits += snapshot.history
             guard snapshot.version > 0, snapshot.schema != nil else { continue }
-            out.append((name, try snapshot.readAll()))
+            out.append(NormalizedTable(name: name, rows: .lake(snapshot)))
         }
-        out.append(("audit_log", auditLog(commits)))
+        out.append(NormalizedTable(name: "audit_log", rows: .batch(auditLog(commits))))
         return out
     }
 
@@ -64,7 +84,7 @@ public enum NormalizedPublisher {
 
     /// Publishes `tables` as the new content of `schema` (staging, load, indexes, ANALYZE, swap).
     @discardableResult
-    public static func publish(tables: [(name: String, batch: Batch)], schema: String, to target: DatabaseTarget,
+    public static func publish(tables: [NormalizedTable], schema: String, to target: DatabaseTarget,
                                options: PublishOptions = PublishOptions()) throws -> PublishReport {
         let live = try SQLIdentifier(schema)
         let staging = try SQLIdentifier(String(schema.prefix(50)) + "_staging")
@@ -77,16 +97,24 @@ public enum NormalizedPublisher {
             clock = DispatchTime.now()
         }
         var jobs: [LoadJob] = []
-        for (name, batch) in tables {
-            let table = try SQLIdentifier(name)
-            for f in batch.schema.fields { _ = try SQLIdentifier(f.name) }
-            try BinaryCopyEncoder.validate(batch, table: name)
-            let indexes = batch.schema.names.filter(indexedColumns.contains).map {
-                "CREATE INDEX \(name)_\($0)_idx ON \(table.quoted) (\($0))"
+        for t in tables {
+            let table = try SQLIdentifier(t.name)
+            let schema = t.schema
+            for f in schema.fields { _ = try SQLIdentifier(f.name) }
+            let indexes = schema.names.filter(indexedColumns.contains).map {
+                "CREATE INDEX \(t.name)_\($0)_idx ON \(table.quoted) (\($0))"
             }
-            jobs.append(LoadJob(table: table.quoted, before: [WarehouseDDL.createTable(table.quoted, schema: batch.schema, partitioned: false)],
-                                batch: batch, rows: WarehousePublisher.identity(batch.rowCount), freeze: true,
-                                after: indexes + ["ANALYZE \(table.quoted)"]))
+            let before = [WarehouseDDL.createTable(table.quoted, schema: schema, partitioned: false)]
+            let after = indexes + ["ANALYZE \(table.quoted)"]
+            switch t.rows {
+            case .lake(let snapshot):
+                // Checked chunk by chunk as it loads; a bad value aborts the staging schema.
+                jobs.append(LoadJob(table: table.quoted, before: before, streaming: snapshot, freeze: true, after: after))
+            case .batch(let batch):
+                try BinaryCopyEncoder.validate(batch, table: t.name)
+                jobs.append(LoadJob(table: table.quoted, before: before, batch: batch,
+                                    rows: WarehousePublisher.identity(batch.rowCount), freeze: true, after: after))
+            }
         }
         phase("validate")
         let main = try PostgresConnection(target, applicationName: options.applicationName)

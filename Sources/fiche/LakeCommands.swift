@@ -154,7 +154,7 @@ struct Dump: ParsableCommand {
                 }
             } catch is Done {}
         }
-        if format == .json { out.write(first ? "]\n" : "\n]\n") }
+        if format == .json { out.write(printed == 0 ? "]\n" : "\n]\n") }
         if format == .table, let header {
             out.write(Terminal.table(header, tableRows, rightAligned: numeric))
         }

@@ -34,4 +34,43 @@ import Testing
         #expect(try c.scalar("SELECT string_agg(operation || ':' || rows_added, ',' ORDER BY committed_at, version) FROM \(schema).audit_log") == "seed:2,more:2")
         #expect(try c.scalar("SELECT count(*) FROM \(schema).audit_log WHERE committed_at > now() - interval '1 hour'") == "2")
     }
+
+    /// Lake tables stream chunk by chunk; a value PostgreSQL cannot store in a later chunk is
+    /// named by its row in the whole table, and the schema already published stays as it was.
+    @Test func aNulByteInALaterChunkAbortsTheLoadAndKeepsThePublishedSchema() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fiche-normalized-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lake = try Lake(root: root)
+        func codes(_ names: [String]) -> Batch {
+            let n = names.count
+            return Batch(schema: ClinicalModel.diagnosisCodeSchema, columns: [
+                Column(.string(StringArray((0..<n).map { "C\($0)" }))), Column(.string(StringArray(names))),
+                Column(.string(StringArray(Array(repeating: "Other", count: n)))),
+                Column(.string(StringArray(Array(repeating: "ICD-10", count: n)))),
+                Column(.string(StringArray(Array(repeating: "", count: n))), validity: Bitmap(repeating: false, count: n)),
+            ])
+        }
+        for batch in [codes(["a", "b", "c"]), codes(["d", "e"])] {
+            let tx = LakeTransaction(lake: lake, source: "test", operation: "seed")
+            try tx.append(batch, to: ClinicalModel.diagnosisCodes)
+            try tx.commit()
+        }
+        let schema = TestDatabase.uniqueSchema("t_clinical")
+        defer { TestDatabase.drop(schema) }
+        try NormalizedPublisher.publish(tables: try NormalizedPublisher.read(lake), schema: schema, to: TestDatabase.target(), options: options(schema))
+        let c = try TestDatabase.connect()
+        #expect(try c.scalar("SELECT string_agg(description, '' ORDER BY description) FROM \(schema).diagnosis_codes") == "abcde")
+
+        let tx = LakeTransaction(lake: lake, source: "test", operation: "bad")
+        try tx.append(codes(["f", "g\u{0}h"]), to: ClinicalModel.diagnosisCodes)
+        try tx.commit()
+        #expect(try lake.table(ClinicalModel.diagnosisCodes).snapshot().chunks.count == 3)
+        #expect {
+            try NormalizedPublisher.publish(tables: try NormalizedPublisher.read(lake), schema: schema, to: TestDatabase.target(), options: options(schema))
+        } throws: { error in
+            "\(error)".contains("table diagnosis_codes, column description, row 6: text contains a NUL byte")
+        }
+        #expect(try c.scalar("SELECT string_agg(description, '' ORDER BY description) FROM \(schema).diagnosis_codes") == "abcde")
+        #expect(try c.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '\(schema)_staging'") == "0")
+    }
 }
