@@ -338,20 +338,51 @@ struct Log: ParsableCommand {
 struct Vacuum: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Delete files no commit names: leftovers of crashed or aborted writers and replaced chunks.",
-        discussion: "Waits for active writers of each table. Run it when no reader needs replaced chunks.")
+        discussion: """
+            Waits for active writers of each table. Readers take no lock, so a chunk that a \
+            commit replaced (by a rebuild of the warehouse tables, say) is kept until that commit \
+            is older than --retain: a `fiche rebuild` or `fiche dump` that opened the table \
+            before the replace can still read it. Leftovers of crashed writers go at once.
+
+            Examples:
+              fiche vacuum --dry-run          what would go, and what is kept for readers
+              fiche vacuum --retain 0         everything no commit names, now (no readers running)
+            """)
 
     @OptionGroup var lakeOptions: LakeOptions
     @Flag(help: "Only list what would be removed.") var dryRun = false
+    @Option(help: ArgumentHelp("Keep replaced chunks for this long after the commit that replaced them: 0, 90s, 30m, 12h or 7d.",
+                               valueName: "duration"))
+    var retain = "1h"
     @Flag(help: "Print JSON for machines.") var json = false
 
+    func validate() throws {
+        if Self.seconds(retain) == nil {
+            throw ValidationError("--retain takes a number with s, m, h or d (or 0), got \(retain)")
+        }
+    }
+
+    /// "90s", "30m", "12h", "7d" or a bare number of seconds.
+    static func seconds(_ text: String) -> TimeInterval? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        var digits = Substring(text), unit = 1.0
+        if let last = text.last, let u = units[last] { digits = text.dropLast(); unit = u }
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let n = Double(digits), n >= 0, n.isFinite else { return nil }
+        return n * unit
+    }
+
     func run() throws {
-        let report = try lakeOptions.open().vacuum(dryRun: dryRun)
+        let report = try lakeOptions.open().vacuum(dryRun: dryRun, retain: Self.seconds(retain) ?? 3600)
         let out = FileOutput.standardOutput
         if json {
-            out.write("{\"dry_run\":\(dryRun),\"files\":[\(report.removedFiles.map(\.jsonQuoted).joined(separator: ","))],\"bytes\":\(report.removedBytes)}\n")
+            out.write("{\"dry_run\":\(dryRun),\"files\":[\(report.removedFiles.map(\.jsonQuoted).joined(separator: ","))],\"bytes\":\(report.removedBytes),"
+                      + "\"retained_files\":[\(report.retainedFiles.map(\.jsonQuoted).joined(separator: ","))],\"retained_bytes\":\(report.retainedBytes)}\n")
         } else {
             for f in report.removedFiles { out.write((dryRun ? "would remove " : "removed ") + f + "\n") }
             out.write("\(dryRun ? "would free" : "freed") \(Terminal.bytes(report.removedBytes)) in \(report.removedFiles.count) files\n")
+            if !report.retainedFiles.isEmpty {
+                out.write("kept \(Terminal.bytes(report.retainedBytes)) in \(report.retainedFiles.count) replaced files younger than --retain \(retain)\n")
+            }
         }
         out.flush()
     }

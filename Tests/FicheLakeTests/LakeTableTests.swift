@@ -47,6 +47,34 @@ struct LakeTableTests {
         #expect(try lake.table("dim").snapshot().readAll().column("id") == Column(.int64([100, 101, 102])))
     }
 
+    @Test func vacuumKeepsReplacedChunksForReadersUntilTheRetentionPasses() throws {
+        let lake = try Lake(root: try temporaryDirectory("retain"))
+        defer { try? FileManager.default.removeItem(atPath: lake.root) }
+        let a = LakeTransaction(lake: lake, source: "test", operation: "append")
+        try a.append(idBatch(0..<5), to: "dim")
+        try a.commit()
+        let reader = try lake.table("dim").snapshot()  // a reader opens the table …
+        let r = LakeTransaction(lake: lake, source: "test", operation: "overwrite")
+        try r.replaceAll("dim")
+        try r.append(idBatch(100..<103), to: "dim")
+        try r.commit()
+        // … a crashed writer left a chunk no commit names …
+        let orphan = lake.root + "/dim/" + String(repeating: "0", count: 32) + ".fchk"
+        #expect(FileManager.default.createFile(atPath: orphan, contents: Data([1, 2, 3])))
+        // … vacuum with an hour's retention removes only the orphan …
+        let kept = try lake.vacuum(retain: 3600)
+        #expect(kept.removedFiles == [orphan])
+        #expect(kept.retainedFiles.count == 1)
+        // … and the reader still reads what it opened.
+        #expect(try reader.readAll().column("id") == Column(.int64([0, 1, 2, 3, 4])))
+        // Once the replace is older than the retention, the replaced chunk goes.
+        let later = try lake.vacuum(retain: 3600, now: Date().addingTimeInterval(3601))
+        #expect(later.removedFiles == kept.retainedFiles)
+        #expect(later.retainedFiles.isEmpty)
+        #expect(throws: LakeError.self) { try reader.readAll() }
+        #expect(try lake.table("dim").snapshot().readAll().column("id") == Column(.int64([100, 101, 102])))
+    }
+
     @Test func aReplaceWhoseBaseMovedIsAConflictAndCommitsNothing() throws {
         let lake = try Lake(root: try temporaryDirectory("conflict"))
         defer { try? FileManager.default.removeItem(atPath: lake.root) }
