@@ -28,15 +28,18 @@ struct LoadJob: @unchecked Sendable {
     /// The columns this job loads.
     var schema: Schema { chunks?.schema ?? batch.schema }
 
+    /// The table's name as reports show it (`table` may be quoted for SQL).
+    var label: String? = nil
+
     /// Rows this job loads.
     var rowCount: Int { chunks.map { $0.chunks.reduce(0) { $0 + $1.rows } } ?? rows.count }
 }
 
 extension LoadJob {
     /// A job that streams `snapshot`'s chunks into `table`.
-    init(table: String, before: [String], streaming snapshot: TableSnapshot, freeze: Bool, after: [String]) {
-        self.init(table: table, before: before, batch: Batch(schema: Schema([]), columns: [], rowCount: 0),
-                  rows: [], freeze: freeze, after: after, chunks: snapshot)
+    init(table: SQLIdentifier, before: [String], streaming snapshot: TableSnapshot, freeze: Bool, after: [String]) {
+        self.init(table: table.quoted, before: before, batch: Batch(schema: Schema([]), columns: [], rowCount: 0),
+                  rows: [], freeze: freeze, after: after, chunks: snapshot, label: table.name)
     }
 }
 
@@ -58,7 +61,7 @@ enum CopyLoader {
             let bytes = try copy(job, on: connection, blockBytes: blockBytes)
             for s in job.after { try connection.execute(s) }
             try connection.execute("COMMIT")
-            return TableLoadStats(table: job.table, rows: job.rowCount, bytes: bytes, seconds: seconds(since: start))
+            return TableLoadStats(table: job.label ?? job.table, rows: job.rowCount, bytes: bytes, seconds: seconds(since: start))
         } catch {
             try? connection.execute("ROLLBACK")
             throw error

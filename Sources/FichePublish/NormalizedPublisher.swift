@@ -109,11 +109,11 @@ public enum NormalizedPublisher {
             switch t.rows {
             case .lake(let snapshot):
                 // Checked chunk by chunk as it loads; a bad value aborts the staging schema.
-                jobs.append(LoadJob(table: table.quoted, before: before, streaming: snapshot, freeze: true, after: after))
+                jobs.append(LoadJob(table: table, before: before, streaming: snapshot, freeze: true, after: after))
             case .batch(let batch):
                 try BinaryCopyEncoder.validate(batch, table: t.name)
                 jobs.append(LoadJob(table: table.quoted, before: before, batch: batch,
-                                    rows: WarehousePublisher.identity(batch.rowCount), freeze: true, after: after))
+                                    rows: WarehousePublisher.identity(batch.rowCount), freeze: true, after: after, label: t.name))
             }
         }
         phase("validate")

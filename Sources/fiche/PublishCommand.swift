@@ -68,7 +68,8 @@ func printPublishReport(_ report: PublishReport, json: Bool) {
         return
     }
     let total = report.phases.reduce(0) { $0 + $1.seconds }
-    print("published \(report.totalRows) rows (\(report.totalBytes / 1_000_000) MB of COPY data, \(report.partitions) month partitions) to schema \(report.schema) in \(String(format: "%.2f", total)) s")
+    let partitions = report.partitions > 0 ? ", \(report.partitions) month partitions" : ""
+    print("published \(report.totalRows) rows (\(report.totalBytes / 1_000_000) MB of COPY data\(partitions)) to schema \(report.schema) in \(String(format: "%.2f", total)) s")
     let rows = report.tables.map { [$0.table, String($0.rows), String(format: "%.1f", Double($0.bytes) / 1e6), String(format: "%.2f", $0.seconds)] }
     print(ReportFormatter.table(QueryResult(columns: ["table", "rows", "MB", "seconds"], rows: rows)), terminator: "")
     print(report.phases.map { "\($0.name) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", "))
