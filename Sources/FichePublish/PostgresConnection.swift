@@ -9,8 +9,18 @@ import Foundation
 public struct DatabaseTarget: Sendable {
     /// The conninfo or URL; empty means "libpq defaults".
     public let conninfo: String
+    /// libpq keywords that override the conninfo's (e.g. `user`, or `options` =
+    /// `-c default_tablespace=…`), in order.
+    public var overrides: [(keyword: String, value: String)] = []
 
     public init(conninfo: String) { self.conninfo = conninfo }
+
+    /// This target with `keyword` set to `value` over whatever the conninfo says.
+    public func overriding(_ keyword: String, with value: String) -> DatabaseTarget {
+        var t = self
+        t.overrides.append((keyword, value))
+        return t
+    }
 
     /// `--database` if given, else `DATABASE_URL`, else libpq's defaults.
     public static func resolve(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> DatabaseTarget {
@@ -46,6 +56,10 @@ public final class PostgresConnection {
             // expand_dbname: this dbname may be a full URL or conninfo string.
             keys.append("dbname")
             values.append(target.conninfo)
+        }
+        for (keyword, value) in target.overrides {
+            keys.append(keyword)
+            values.append(value)
         }
         keys.append("client_encoding")
         values.append("UTF8")
