@@ -100,6 +100,12 @@ public final class PostgresConnection {
         try check(res, expect: [PGRES_COMMAND_OK, PGRES_TUPLES_OK], context: sql)
     }
 
+    /// Runs `statements` in order in one round trip (one simple-query message); the first
+    /// failing one stops the rest.
+    public func execute(_ statements: [String]) throws {
+        try execute(statements.joined(separator: ";\n"))
+    }
+
     /// Runs one statement with text parameters ($1, $2 …) and returns its rows as text.
     @discardableResult
     public func query(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {

@@ -9,10 +9,11 @@ import Foundation
 extension WarehousePublisher {
     /// Replaces the partitions of `months` (YYYYMM) of fact_encounters and both bridges in
     /// the live schema with the rows of `tables` dated in those months, inserts dimension rows
-    /// whose keys are new (existing keys keep their rows), and recomputes the mv_* tables with
-    /// `refresh_all_warehouse_views()` — all in one transaction. Rows of other months in
-    /// `tables` are ignored. The new partitions are built and indexed beforehand in a side
-    /// schema, so the transaction only detaches, drops, moves and attaches.
+    /// whose keys are new (existing keys keep their rows), and replaces the mv_* rows with
+    /// what `refresh_all_warehouse_views()` would compute after the swap — all in one
+    /// transaction. Rows of other months in `tables` are ignored. The new partitions are built
+    /// and indexed, and the new aggregates computed, beforehand in a side schema, so the
+    /// transaction (readers wait for it) only drops, moves, attaches and copies a few rows.
     @discardableResult
     public static func publishBackfill(tables: [(name: String, batch: Batch)], months: [Int], to target: DatabaseTarget,
                                        options: PublishOptions = PublishOptions()) throws -> PublishReport {
@@ -88,29 +89,45 @@ extension WarehousePublisher {
                                                  target: target, setup: setup, applicationName: options.applicationName)
             phase("load")
 
-            // 4. Swap the months in, in one transaction.
+            // 4. The aggregates as they will be once the months are swapped, computed now, before
+            //    any lock: views in the side schema show the live fact and bridges with these
+            //    months replaced by the new partitions, and refresh_all_warehouse_views()'s own
+            //    queries run over them (dimensions resolve to the live ones, already updated).
+            let monthList = months.map(String.init).joined(separator: ",")
+            let views = WarehouseDDL.partitionedTables.map { table in
+                "CREATE VIEW \(side.quoted).\(table) AS SELECT * FROM \(live.quoted).\(table) WHERE date_key / 100 <> ALL ('{\(monthList)}'::int[])"
+                    + months.map { " UNION ALL SELECT * FROM \(side.quoted).\(WarehouseDDL.partitionName(table, month: $0))" }.joined()
+            }
+            let aggregates = WarehouseDDL.aggregateQueries.map {
+                "CREATE TABLE \(side.quoted).\($0.table)_new AS \($0.query)"
+            }
+            try main.execute(["SET search_path = \(side.quoted), \(live.quoted)"] + views + aggregates + ["RESET search_path"])
+            phase("aggregates")
+
+            // 5. Swap the months in, in one transaction, in one round trip: drop the old months
+            //    (bridges before the fact they reference), move the new ones in and attach them
+            //    (the fact before the bridges), replace the aggregates' rows.
             try withTableLocks(main, live: live) {
-                try main.execute("SET LOCAL search_path = \(live.quoted)")
-                // Detach and drop the old months: bridges before the fact they reference.
                 let existing = Set(try main.query("""
                     SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
                     JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1
                     """, [live.name]).rows.compactMap { $0.first ?? nil })
+                var swap = ["SET LOCAL search_path = \(live.quoted)"]
                 for table in WarehouseDDL.partitionedTables.reversed() {
                     for month in months where existing.contains(WarehouseDDL.partitionName(table, month: month)) {
-                        let p = WarehouseDDL.partitionName(table, month: month)
-                        try main.execute("ALTER TABLE \(table) DETACH PARTITION \(p)")
-                        try main.execute("DROP TABLE \(p)")
+                        swap.append("DROP TABLE \(WarehouseDDL.partitionName(table, month: month))")
                     }
                 }
-                // Move the new ones in and attach them: the fact before the bridges.
                 for table in WarehouseDDL.partitionedTables {
                     for month in months {
-                        try main.execute("ALTER TABLE \(side.quoted).\(WarehouseDDL.partitionName(table, month: month)) SET SCHEMA \(live.quoted)")
-                        try main.execute(WarehouseDDL.attachPartition(table, month: month))
+                        swap.append("ALTER TABLE \(side.quoted).\(WarehouseDDL.partitionName(table, month: month)) SET SCHEMA \(live.quoted)")
+                        swap.append(WarehouseDDL.attachPartition(table, month: month))
                     }
                 }
-                try main.execute("SELECT refresh_all_warehouse_views()")
+                let mv = WarehouseDDL.aggregateQueries.map(\.table)
+                swap.append("TRUNCATE " + mv.joined(separator: ", "))
+                swap += mv.map { "INSERT INTO \($0) SELECT * FROM \(side.quoted).\($0)_new" }
+                try main.execute(swap)
             }
             phase("swap months")
         } catch {

@@ -172,6 +172,13 @@ public enum WarehouseDDL {
         """
     }
 
+    /// Each mv_* table with the query that computes it (in the table's column order).
+    public static let aggregateQueries: [(table: String, query: String)] = [
+        (Warehouse.mvMonthlyEncounters, monthlyEncountersQuery),
+        (Warehouse.mvDiagnosisByAgeGroup, diagnosisByAgeGroupQuery),
+        (Warehouse.mvProcedureVolume, procedureVolumeQuery),
+    ]
+
     /// The in-database definitions of the aggregates (columns in table order).
     public static let monthlyEncountersQuery = """
         SELECT t.year, t.month, t.month_name,

@@ -47,6 +47,11 @@ func digest(_ c: PostgresConnection, _ schema: String, _ table: String, months: 
         #expect(try digest(c, schema, Warehouse.dimPatient, where: "patient_key <= 40") == dimsBefore)
         // Aggregates follow the new months.
         #expect(try c.scalar("SELECT total_encounters FROM \(schema).mv_monthly_encounters WHERE year = 2015 AND month = 2") == "37")
+        // … exactly as the in-database recomputation over the swapped-in months has them.
+        let aggregates = WarehouseDDL.aggregateQueries.map(\.table)
+        let swapped = try aggregates.map { try digest(c, schema, $0) }
+        try c.execute("SELECT \(schema).refresh_all_warehouse_views()")
+        #expect(try aggregates.map { try digest(c, schema, $0) } == swapped)
 
         // Repeating the backfill changes nothing.
         var snapshot: [String: String] = [:]
