@@ -81,6 +81,11 @@ extension Column {
 }
 
 extension Batch {
+    /// Bytes the batch's columns take in memory (values, string offsets, validity).
+    public var memoryBytes: Int {
+        columns.reduce(0) { $0 + $1.values.memoryBytes + ($1.validity.map { $0.bytes.count } ?? 0) }
+    }
+
     public func slice(_ r: Range<Int>) -> Batch {
         Batch(schema: schema, columns: columns.map { $0.slice(r) }, rowCount: r.count)
     }

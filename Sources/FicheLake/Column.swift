@@ -304,6 +304,22 @@ public enum ColumnValues: Sendable, Equatable {
         }
     }
 
+    /// Bytes these values take in memory (string offsets and bytes included).
+    public var memoryBytes: Int {
+        switch self {
+        case .bool(let v): v.count
+        case .int8(let v): v.count
+        case .int16(let v): 2 * v.count
+        case .int32(let v): 4 * v.count
+        case .int64(let v): 8 * v.count
+        case .float64(let v): 8 * v.count
+        case .date(let v): 4 * v.count
+        case .timestamp(let v): 8 * v.count
+        case .uuid(let v): 16 * v.count
+        case .string(let v): v.bytes.count + 4 * v.offsets.count
+        }
+    }
+
     /// `count` placeholder values of `type` (all zero / empty).
     public static func zeros(_ type: ColumnType, count: Int) -> ColumnValues {
         switch type {

@@ -165,9 +165,11 @@ public struct TableSnapshot: Sendable {
 struct RowBuffer {
     var batches: [Batch] = []
     var rows = 0
+    var bytes = 0
     mutating func add(_ b: Batch) {
         batches.append(b)
         rows += b.rowCount
+        bytes += b.memoryBytes
     }
 }
 
@@ -179,6 +181,12 @@ public final class LakeTransaction {
     public let operation: String
     public let chunkRows: Int
     public let zstdLevel: Int
+    /// The most bytes of appended rows held in memory across every table and partition of
+    /// the transaction; past it the largest partition's rows are written as a smaller chunk.
+    public let bufferBytes: Int
+    /// The most bytes of column data in one chunk (before encoding): far below what a string
+    /// column can address (`StringArray.maxBytes`), and a bound on a reader's memory.
+    public let chunkBytes: Int
 
     struct Pending {
         var table: LakeTable
@@ -193,12 +201,15 @@ public final class LakeTransaction {
     private var pending: [String: Pending] = [:]
     private var committed = false
 
-    public init(lake: Lake, source: String, operation: String, chunkRows: Int = 1 << 20, zstdLevel: Int = 3) {
+    public init(lake: Lake, source: String, operation: String, chunkRows: Int = 1 << 20, zstdLevel: Int = 3,
+                bufferBytes: Int = 1 << 30, chunkBytes: Int = 256 << 20) {
         self.lake = lake
         self.source = source
         self.operation = operation
         self.chunkRows = max(1, min(chunkRows, ChunkFormat.maxRows))
         self.zstdLevel = zstdLevel
+        self.chunkBytes = max(1, min(chunkBytes, StringArray.maxBytes / 2))
+        self.bufferBytes = max(self.chunkBytes, bufferBytes)
     }
 
     deinit { releaseWriterLocks() }
@@ -252,34 +263,70 @@ public final class LakeTransaction {
         let key = partition ?? Int64.min
         if let first = p.buffers[key]?.batches.first, first.schema != batch.schema { try flush(&p, key) }
         p.buffers[key, default: RowBuffer()].add(batch)
-        if p.buffers[key]!.rows >= chunkRows { try flush(&p, key, fullChunksOnly: true) }
+        if let b = p.buffers[key], b.rows >= chunkRows || b.bytes >= chunkBytes { try flush(&p, key, fullChunksOnly: true) }
         pending[table] = p
+        try keepBuffersWithinBudget()
     }
 
-    /// Writes a partition's buffered rows as chunk files of `chunkRows` rows; with
-    /// `fullChunksOnly`, a last partial chunk stays buffered for the next append.
-    private func flush(_ p: inout Pending, _ key: Int64, fullChunksOnly: Bool = false) throws {
-        guard let buffer = p.buffers.removeValue(forKey: key), buffer.rows > 0 else { return }
-        let all = Batch.concatenate(buffer.batches)
-        var start = 0
-        while start < all.rowCount {
-            let n = min(chunkRows, all.rowCount - start)
-            if fullChunksOnly && n < chunkRows {
-                p.buffers[key] = RowBuffer(batches: [all.slice(start..<all.rowCount)], rows: n)
-                return
+    /// While the rows held for all tables pass `bufferBytes`, writes the largest partition's
+    /// rows as a chunk of its own (smaller than `chunkRows`, still one partition).
+    private func keepBuffersWithinBudget() throws {
+        while true {
+            var total = 0
+            var largest: (table: String, key: Int64, bytes: Int)?
+            for (name, p) in pending {
+                for (key, b) in p.buffers {
+                    total += b.bytes
+                    if b.bytes > (largest?.bytes ?? 0) { largest = (name, key, b.bytes) }
+                }
             }
-            try writeChunk(start == 0 && n == all.rowCount ? all : all.slice(start..<(start + n)), &p)
-            start += n
+            guard total > bufferBytes, let largest, var p = pending[largest.table] else { return }
+            try flush(&p, largest.key)
+            pending[largest.table] = p
         }
     }
 
-    /// At commit: leftovers of all partitions go into one chunk when they fit in one,
-    /// else each partition's into its own.
+    /// Writes a partition's buffered rows as chunk files of at most `chunkRows` rows and about
+    /// `chunkBytes` bytes; with `fullChunksOnly`, a last partial chunk stays buffered for the
+    /// next append.
+    private func flush(_ p: inout Pending, _ key: Int64, fullChunksOnly: Bool = false) throws {
+        guard let buffer = p.buffers.removeValue(forKey: key), buffer.rows > 0 else { return }
+        // Rows per chunk: `chunkRows`, fewer when the rows are wide. Batches are joined one
+        // chunk at a time, so no join holds more than about a chunk's bytes.
+        let perChunk = max(1, min(chunkRows, Int(Double(chunkBytes) / (Double(buffer.bytes) / Double(buffer.rows)))))
+        var queue = buffer.batches[...]
+        var held: [Batch] = [], heldRows = 0
+        while let next = queue.popFirst() {
+            held.append(next)
+            heldRows += next.rowCount
+            guard heldRows >= perChunk else { continue }
+            let joined = Batch.concatenate(held)
+            var start = 0
+            while heldRows - start >= perChunk {
+                try writeChunk(perChunk == joined.rowCount ? joined : joined.slice(start..<(start + perChunk)), &p)
+                start += perChunk
+            }
+            held = start < heldRows ? [joined.slice(start..<heldRows)] : []
+            heldRows -= start
+        }
+        guard heldRows > 0 else { return }
+        if fullChunksOnly {
+            var rest = RowBuffer()
+            for b in held { rest.add(b) }
+            p.buffers[key] = rest
+        } else {
+            try writeChunk(Batch.concatenate(held), &p)
+        }
+    }
+
+    /// At commit: leftovers of all partitions go into one chunk when they fit in one (rows
+    /// and bytes), else each partition's into its own.
     private func flushAll(_ p: inout Pending) throws {
         let keys = p.buffers.keys.sorted()
         let batches = keys.flatMap { p.buffers[$0]!.batches }
         let rows = keys.reduce(0) { $0 + p.buffers[$1]!.rows }
-        if keys.count > 1, rows <= chunkRows, let first = batches.first, batches.allSatisfy({ $0.schema == first.schema }) {
+        let bytes = keys.reduce(0) { $0 + p.buffers[$1]!.bytes }
+        if keys.count > 1, rows <= chunkRows, bytes <= chunkBytes, let first = batches.first, batches.allSatisfy({ $0.schema == first.schema }) {
             p.buffers = [:]
             if rows > 0 { try writeChunk(Batch.concatenate(batches), &p) }
             return

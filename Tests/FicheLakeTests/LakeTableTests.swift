@@ -47,6 +47,37 @@ struct LakeTableTests {
         #expect(try lake.table("dim").snapshot().readAll().column("id") == Column(.int64([100, 101, 102])))
     }
 
+    /// Appends to several partitions are held in memory only up to the transaction's budget:
+    /// past it the largest partition is written as a smaller chunk; no chunk passes
+    /// `chunkBytes`; every row arrives, each partition's in order.
+    @Test func bufferedRowsStayWithinTheBudgetAndEveryRowArrives() throws {
+        let lake = try Lake(root: try temporaryDirectory("budget"))
+        defer { try? FileManager.default.removeItem(atPath: lake.root) }
+        let rowBytes = idBatch(0..<1).memoryBytes - 4  // 8 (id) + 1 ("x") + 4 (offset), less the array's leading offset
+        let t = LakeTransaction(lake: lake, source: "test", operation: "append", chunkRows: 1000,
+                                bufferBytes: 6000, chunkBytes: 6000)
+        var written: [Int64: [Int64]] = [:]
+        for b in 0..<40 {
+            let ids = Int64(b * 37)..<Int64(b * 37 + 37)
+            let partition = Int64(b % 3)
+            try t.append(idBatch(ids), to: "t", partition: partition)
+            written[partition, default: []] += Array(ids)
+        }
+        let early = try FileManager.default.contentsOfDirectory(atPath: lake.root + "/t").filter { $0.hasSuffix(".fchk") }
+        #expect(early.count >= 3, "chunks were written before commit, though no partition reached 1000 rows")
+        try t.commit()
+
+        let snapshot = try lake.table("t").snapshot()
+        #expect(snapshot.rowCount == 40 * 37)
+        var seen: [Int64: [Int64]] = [:]
+        try snapshot.forEachChunk { chunk in
+            #expect(chunk.rowCount * rowBytes <= 6000 + rowBytes, "a chunk of \(chunk.rowCount) rows passes chunkBytes")
+            guard case .int64(let ids) = chunk.column("id")?.values else { Issue.record("no id column"); return }
+            for id in ids { seen[(id / 37) % 3, default: []].append(id) }
+        }
+        #expect(seen == written, "every row, each partition's in order")
+    }
+
     @Test func vacuumKeepsReplacedChunksForReadersUntilTheRetentionPasses() throws {
         let lake = try Lake(root: try temporaryDirectory("retain"))
         defer { try? FileManager.default.removeItem(atPath: lake.root) }
