@@ -345,8 +345,8 @@ struct Vacuum: ParsableCommand {
             before the replace can still read it. Leftovers of crashed writers go at once.
 
             Examples:
-              fiche vacuum --dry-run          what would go, and what is kept for readers
-              fiche vacuum --retain 0         everything no commit names, now (no readers running)
+              fiche vacuum --dry-run       what would go, and what is kept for readers
+              fiche vacuum --retain 0      all that no commit names, now (when no reader runs)
             """)
 
     @OptionGroup var lakeOptions: LakeOptions
