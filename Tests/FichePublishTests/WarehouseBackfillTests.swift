@@ -4,6 +4,7 @@
 import FicheLake
 import FicheWarehouse
 @testable import FichePublish
+import Foundation
 import Testing
 
 /// A digest of a table's rows in the given months (all rows when `months` is nil).
@@ -76,5 +77,48 @@ func digest(_ c: PostgresConnection, _ schema: String, _ table: String, months: 
         #expect(try c.scalar("SELECT count(*) FROM \(schema).fact_encounters_p201601") == "30")
         #expect(try c.scalar("SELECT count(*) FROM \(schema).dim_time WHERE year = 2016") == "366")
         #expect(try c.scalar("SELECT count(*) FROM \(schema).fact_encounters_default") == "0")
+    }
+
+    /// A reader querying throughout backfills sees the months before or after, never a mix:
+    /// the fact's row count always equals the aggregates' total (they are swapped together),
+    /// and every sample is one of the two states.
+    @Test func readersDuringBackfillsSeeTheMonthsBeforeOrAfterNeverAMix() throws {
+        let schema = TestDatabase.uniqueSchema("t_backfill_read")
+        defer { TestDatabase.drop(schema) }
+        let months = [201501, 201502, 201503]
+        let a = WarehouseFixture(seed: 30, patients: 60, encountersPerMonth: 300, months: months)
+        let b = WarehouseFixture(seed: 30, patients: 60, encountersPerMonth: 300, months: months, variant: 1, extraEncountersIn: 201502)
+        try WarehousePublisher.publish(tables: a.tables, to: TestDatabase.target(), options: options(schema))
+        let backfill = { (f: WarehouseFixture) in
+            _ = try WarehousePublisher.publishBackfill(tables: f.tables, months: [201502], to: TestDatabase.target(), options: options(schema))
+        }
+        let c = try TestDatabase.connect()
+        // The two states (dimension rows only grow, so settle them first).
+        try backfill(b)
+        try backfill(a)
+        let stateA = try liveCounts(c, schema)
+        try backfill(b)
+        let stateB = try liveCounts(c, schema)
+        #expect(stateA != stateB)
+        #expect(stateA[0] == stateA[4] && stateB[0] == stateB[4], "fact rows = the aggregates' total")
+
+        let seen = Observations()
+        let done = Flag()
+        let reader = Thread {
+            guard let c = try? TestDatabase.connect("fiche test reader") else { seen.fail("reader could not connect"); return }
+            while !done.isSet {
+                do { seen.add(try liveCounts(c, schema)) } catch { seen.fail("\(error)") }
+            }
+        }
+        reader.start()
+        for fixture in [a, b, a, b, a] { try backfill(fixture) }
+        done.set()
+        while !seen.finished(reader) { Thread.sleep(forTimeInterval: 0.01) }
+        #expect(seen.errors.isEmpty, "reader errors: \(seen.errors.prefix(3))")
+        #expect(seen.samples.count > 10, "the reader ran throughout")
+        let unexpected = seen.samples.filter { $0 != stateA && $0 != stateB }
+        #expect(unexpected.isEmpty, "a mix of months seen: \(unexpected.prefix(3))")
+        #expect(Set(seen.samples).count == 2, "the reader saw both states")
+        #expect(try liveCounts(c, schema) == stateA)
     }
 }
