@@ -200,6 +200,8 @@ public final class LakeTransaction {
     }
     private var pending: [String: Pending] = [:]
     private var committed = false
+    /// Bytes of the rows held in every `Pending.buffers`.
+    private var bufferedBytes = 0
 
     public init(lake: Lake, source: String, operation: String, chunkRows: Int = 1 << 20, zstdLevel: Int = 3,
                 bufferBytes: Int = 1 << 30, chunkBytes: Int = 256 << 20) {
@@ -241,7 +243,9 @@ public final class LakeTransaction {
         return p
     }
 
-    /// Adds `batch` to `table`. Rows are gathered into chunk files of `chunkRows` rows (written
+    /// Adds `batch` to `table`. If it throws (a chunk could not be written: disk full, say),
+    /// the batch may be held already: abandon the transaction rather than append it again.
+    /// Rows are gathered into chunk files of `chunkRows` rows (written
     /// and fsynced as each fills; the rest at commit), so many small appends still make full
     /// chunks. Rows of different `partition`s (say, encounter years) never share a full chunk,
     /// so date-range reads can skip chunks. The table's schema becomes the batch's; it may add
@@ -263,6 +267,7 @@ public final class LakeTransaction {
         let key = partition ?? Int64.min
         if let first = p.buffers[key]?.batches.first, first.schema != batch.schema { try flush(&p, key) }
         p.buffers[key, default: RowBuffer()].add(batch)
+        bufferedBytes += batch.memoryBytes
         if let b = p.buffers[key], b.rows >= chunkRows || b.bytes >= chunkBytes { try flush(&p, key, fullChunksOnly: true) }
         pending[table] = p
         try keepBuffersWithinBudget()
@@ -271,51 +276,56 @@ public final class LakeTransaction {
     /// While the rows held for all tables pass `bufferBytes`, writes the largest partition's
     /// rows as a chunk of its own (smaller than `chunkRows`, still one partition).
     private func keepBuffersWithinBudget() throws {
-        while true {
-            var total = 0
+        while bufferedBytes > bufferBytes {
             var largest: (table: String, key: Int64, bytes: Int)?
             for (name, p) in pending {
-                for (key, b) in p.buffers {
-                    total += b.bytes
-                    if b.bytes > (largest?.bytes ?? 0) { largest = (name, key, b.bytes) }
-                }
+                for (key, b) in p.buffers where b.bytes > (largest?.bytes ?? 0) { largest = (name, key, b.bytes) }
             }
-            guard total > bufferBytes, let largest, var p = pending[largest.table] else { return }
+            guard let largest, var p = pending[largest.table] else { return }
             try flush(&p, largest.key)
             pending[largest.table] = p
         }
     }
 
-    /// Writes a partition's buffered rows as chunk files of at most `chunkRows` rows and about
-    /// `chunkBytes` bytes; with `fullChunksOnly`, a last partial chunk stays buffered for the
-    /// next append.
+    /// Writes a partition's buffered rows as chunk files of at most `chunkRows` rows and
+    /// `chunkBytes` bytes (a single row wider than that makes a chunk of its own); with
+    /// `fullChunksOnly`, a last partial chunk stays buffered for the next append. Each
+    /// appended batch's rows are counted at that batch's own width, so a mix of narrow and
+    /// wide batches still cuts at the byte bound; rows are copied into at most one chunk.
     private func flush(_ p: inout Pending, _ key: Int64, fullChunksOnly: Bool = false) throws {
-        guard let buffer = p.buffers.removeValue(forKey: key), buffer.rows > 0 else { return }
-        // Rows per chunk: `chunkRows`, fewer when the rows are wide. Batches are joined one
-        // chunk at a time, so no join holds more than about a chunk's bytes.
-        let perChunk = max(1, min(chunkRows, Int(Double(chunkBytes) / (Double(buffer.bytes) / Double(buffer.rows)))))
-        var queue = buffer.batches[...]
-        var held: [Batch] = [], heldRows = 0
-        while let next = queue.popFirst() {
-            held.append(next)
-            heldRows += next.rowCount
-            guard heldRows >= perChunk else { continue }
-            let joined = Batch.concatenate(held)
-            var start = 0
-            while heldRows - start >= perChunk {
-                try writeChunk(perChunk == joined.rowCount ? joined : joined.slice(start..<(start + perChunk)), &p)
-                start += perChunk
-            }
-            held = start < heldRows ? [joined.slice(start..<heldRows)] : []
-            heldRows -= start
+        guard let buffer = p.buffers.removeValue(forKey: key) else { return }
+        bufferedBytes -= buffer.bytes
+        var parts: [Batch] = [], rows = 0, bytes = 0.0
+        func writeParts() throws {
+            try writeChunk(parts.count == 1 ? parts[0] : Batch.concatenate(parts), &p)
+            parts = []
+            rows = 0
+            bytes = 0
         }
-        guard heldRows > 0 else { return }
+        for batch in buffer.batches where batch.rowCount > 0 {
+            let width = max(1, Double(batch.memoryBytes) / Double(batch.rowCount))
+            var at = 0
+            while at < batch.rowCount {
+                var fit = min(batch.rowCount - at, chunkRows - rows, Int((Double(chunkBytes) - bytes) / width))
+                if fit <= 0 {
+                    if rows > 0 { try writeParts(); continue }
+                    fit = 1
+                }
+                parts.append(at == 0 && fit == batch.rowCount ? batch : batch.slice(at..<(at + fit)))
+                rows += fit
+                bytes += Double(fit) * width
+                at += fit
+                if rows >= chunkRows || Double(chunkBytes) - bytes < width { try writeParts() }
+            }
+        }
+        guard rows > 0 else { return }
         if fullChunksOnly {
             var rest = RowBuffer()
-            for b in held { rest.add(b) }
+            for b in parts { rest.add(b) }
             p.buffers[key] = rest
+            bufferedBytes += rest.bytes
         } else {
-            try writeChunk(Batch.concatenate(held), &p)
+            try writeParts()
         }
     }
 
@@ -328,6 +338,7 @@ public final class LakeTransaction {
         let bytes = keys.reduce(0) { $0 + p.buffers[$1]!.bytes }
         if keys.count > 1, rows <= chunkRows, bytes <= chunkBytes, let first = batches.first, batches.allSatisfy({ $0.schema == first.schema }) {
             p.buffers = [:]
+            bufferedBytes -= bytes
             if rows > 0 { try writeChunk(Batch.concatenate(batches), &p) }
             return
         }

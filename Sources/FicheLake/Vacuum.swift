@@ -23,7 +23,8 @@ public struct VacuumReport: Sendable {
 extension Lake {
     /// Deletes files that no visible commit of a table references (with `dryRun`, only lists
     /// them). A chunk that a commit replaced is deleted only once that commit is older than
-    /// `retain` seconds (readers that opened a snapshot before it may still read the chunk);
+    /// `retain` seconds (readers that opened a snapshot before it may still read the chunk, so
+    /// `retain` must outlast the longest reader: a rebuild or a publish, say);
     /// files no commit ever named are leftovers of crashed or aborted writers and go at once.
     /// Takes each table's writer lock exclusively, so it never races a writer.
     public func vacuum(tables: [String]? = nil, dryRun: Bool = false, retain: TimeInterval = 0,
@@ -37,11 +38,14 @@ extension Lake {
             defer { _ = close(lock) }
             let snapshot = try table.snapshot()
             let live = Set(snapshot.chunks.map(\.file))
-            // When each replaced chunk was replaced (an unreadable time counts as just now).
+            // When each replaced chunk was replaced: the commit's time, else (a time that does
+            // not parse) its file's, else now.
             var replacedAt: [String: Date] = [:]
-            for commit in snapshot.history {
-                let when = iso.date(from: commit.time) ?? now
-                for file in commit.remove { replacedAt[file] = when }
+            for commit in snapshot.history where !commit.remove.isEmpty {
+                let file = table.logDirectory + "/" + CommitLog.fileName(commit.version)
+                let when = iso.date(from: commit.time)
+                    ?? (try? FileManager.default.attributesOfItem(atPath: file)[.modificationDate] as? Date) ?? now
+                for chunk in commit.remove { replacedAt[chunk] = when }
             }
             var doomed: [String] = []
             for f in try FileIO.list(table.directory) where f.hasSuffix(".fchk") && !live.contains(f) {

@@ -81,7 +81,9 @@ enum CopyLoader {
         let columns = job.schema.names.joined(separator: ", ")
         try connection.beginCopy("COPY \(job.table) (\(columns)) FROM STDIN (FORMAT binary\(job.freeze ? ", FREEZE" : ""))")
         let pipe = BlockPipe(depth: 2)
+        let encoderDone = DispatchSemaphore(value: 0)
         let producer = Thread {
+            defer { encoderDone.signal() }
             var encoder = BlockEncoder(pipe: pipe, blockBytes: blockBytes)
             do {
                 if let snapshot = job.chunks {
@@ -118,11 +120,14 @@ enum CopyLoader {
                 pipe.recycle(block)
             }
         } catch {
+            // Stop the encoder (it gives up at its next block) and wait for it, so no thread
+            // is left reading chunks after this COPY has failed.
             pipe.cancel()
-            while (try? pipe.take()) != nil {}  // let the encoder finish and exit
+            encoderDone.wait()
             try? connection.endCopy(abortMessage: "fiche: \(error)")
             throw error
         }
+        encoderDone.wait()
         try connection.endCopy()
         return sent
     }

@@ -93,9 +93,10 @@ extension WarehousePublisher {
             //    any lock: views in the side schema show the live fact and bridges with these
             //    months replaced by the new partitions, and refresh_all_warehouse_views()'s own
             //    queries run over them (dimensions resolve to the live ones, already updated).
+            let partitionMonth = WarehouseDDL.partitionMonthExpression("date_key")
             let monthList = months.map(String.init).joined(separator: ",")
             let views = WarehouseDDL.partitionedTables.map { table in
-                "CREATE VIEW \(side.quoted).\(table) AS SELECT * FROM \(live.quoted).\(table) WHERE date_key / 100 <> ALL ('{\(monthList)}'::int[])"
+                "CREATE VIEW \(side.quoted).\(table) AS SELECT * FROM \(live.quoted).\(table) WHERE \(partitionMonth) <> ALL ('{\(monthList)}'::int[])"
                     + months.map { " UNION ALL SELECT * FROM \(side.quoted).\(WarehouseDDL.partitionName(table, month: $0))" }.joined()
             }
             let aggregates = WarehouseDDL.aggregateQueries.map {

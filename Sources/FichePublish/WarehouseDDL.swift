@@ -105,6 +105,18 @@ public enum WarehouseDDL {
         return (month * 100, next * 100)
     }
 
+    /// SQL for the month (YYYYMM) whose partition bounds hold the date_key in `column`:
+    /// computed rather than tested against each month's bounds (fast over many months). By
+    /// `partitionBounds`, month 00 of a year lies in the December before, months past 12 in
+    /// December.
+    public static func partitionMonthExpression(_ column: String) -> String {
+        """
+        CASE WHEN \(column) / 100 % 100 = 0 THEN (\(column) / 10000 - 1) * 100 + 12 \
+        WHEN \(column) / 100 % 100 > 12 THEN \(column) / 10000 * 100 + 12 \
+        ELSE \(column) / 100 END
+        """
+    }
+
     public static func partitionRangeCheck(_ table: String, month: Int) -> String {
         let b = partitionBounds(month: month)
         return "ALTER TABLE \(partitionName(table, month: month)) ADD CONSTRAINT \(partitionName(table, month: month))_range CHECK (date_key >= \(b.from) AND date_key < \(b.to))"

@@ -49,31 +49,37 @@ struct LakeTableTests {
 
     /// Appends to several partitions are held in memory only up to the transaction's budget:
     /// past it the largest partition is written as a smaller chunk; no chunk passes
-    /// `chunkBytes`; every row arrives, each partition's in order.
+    /// `chunkBytes`, even when narrow and wide rows mix; every row arrives, each partition's
+    /// in order.
     @Test func bufferedRowsStayWithinTheBudgetAndEveryRowArrives() throws {
         let lake = try Lake(root: try temporaryDirectory("budget"))
         defer { try? FileManager.default.removeItem(atPath: lake.root) }
-        let rowBytes = idBatch(0..<1).memoryBytes - 4  // 8 (id) + 1 ("x") + 4 (offset), less the array's leading offset
         let t = LakeTransaction(lake: lake, source: "test", operation: "append", chunkRows: 1000,
                                 bufferBytes: 6000, chunkBytes: 6000)
-        var written: [Int64: [Int64]] = [:]
-        for b in 0..<40 {
-            let ids = Int64(b * 37)..<Int64(b * 37 + 37)
-            let partition = Int64(b % 3)
-            try t.append(idBatch(ids), to: "t", partition: partition)
+        var written: [Int64: [Int64]] = [:], partitionOf: [Int64: Int64] = [:]
+        func append(_ ids: Range<Int64>, note: String, partition: Int64) throws {
+            try t.append(idBatch(ids, note: note), to: "t", partition: partition)
             written[partition, default: []] += Array(ids)
+            for id in ids { partitionOf[id] = partition }
+        }
+        for b in 0..<40 {  // narrow rows (13 bytes) in three partitions
+            try append(Int64(b * 37)..<Int64(b * 37 + 37), note: "x", partition: Int64(b % 3))
         }
         let early = try FileManager.default.contentsOfDirectory(atPath: lake.root + "/t").filter { $0.hasSuffix(".fchk") }
         #expect(early.count >= 3, "chunks were written before commit, though no partition reached 1000 rows")
+        let wide = String(repeating: "w", count: 1000)
+        for b in 0..<6 {  // then wide rows (1012 bytes) in partition 0
+            try append(Int64(10_000 + b * 5)..<Int64(10_000 + b * 5 + 5), note: wide, partition: 0)
+        }
         try t.commit()
 
         let snapshot = try lake.table("t").snapshot()
-        #expect(snapshot.rowCount == 40 * 37)
+        #expect(snapshot.rowCount == 40 * 37 + 6 * 5)
         var seen: [Int64: [Int64]] = [:]
         try snapshot.forEachChunk { chunk in
-            #expect(chunk.rowCount * rowBytes <= 6000 + rowBytes, "a chunk of \(chunk.rowCount) rows passes chunkBytes")
+            #expect(chunk.memoryBytes <= 6000 + 1100, "a chunk of \(chunk.rowCount) rows holds \(chunk.memoryBytes) bytes")
             guard case .int64(let ids) = chunk.column("id")?.values else { Issue.record("no id column"); return }
-            for id in ids { seen[(id / 37) % 3, default: []].append(id) }
+            for id in ids { seen[partitionOf[id] ?? -1, default: []].append(id) }
         }
         #expect(seen == written, "every row, each partition's in order")
     }

@@ -46,9 +46,14 @@ struct FullDiskRig {
               Self.run("/bin/chown", "postgres:postgres", mountPoint) else {
             throw TestDatabaseError(message: "could not mount a tmpfs at \(mountPoint)")
         }
-        let role = try TestDatabase.connect().scalar("SELECT current_user") ?? "fiche"
-        try superuser.execute("CREATE TABLESPACE \(tablespace) LOCATION '\(mountPoint)'")
-        try superuser.execute("GRANT CREATE ON TABLESPACE \(tablespace) TO \"\(role)\"")
+        do {
+            let role = try TestDatabase.connect().scalar("SELECT current_user") ?? "fiche"
+            try superuser.execute("CREATE TABLESPACE \(tablespace) LOCATION '\(mountPoint)'")
+            try superuser.execute("GRANT CREATE ON TABLESPACE \(tablespace) TO \"\(role)\"")
+        } catch {
+            tearDown()
+            throw error
+        }
     }
 
     func tearDown() {

@@ -79,6 +79,21 @@ func digest(_ c: PostgresConnection, _ schema: String, _ table: String, months: 
         #expect(try c.scalar("SELECT count(*) FROM \(schema).fact_encounters_default") == "0")
     }
 
+    /// The backfill's month-of-a-date_key expression agrees with the partitions' bounds for
+    /// every key around two year ends, day 00 and impossible months included.
+    @Test func partitionMonthExpressionMatchesThePartitionBounds() throws {
+        let c = try TestDatabase.connect()
+        let months = try c.query("SELECT k, \(WarehouseDDL.partitionMonthExpression("k")) FROM generate_series(20141100, 20160250) k")
+        #expect(months.rows.count == 20160250 - 20141100 + 1)
+        var wrong: [String] = []
+        for row in months.rows {
+            guard let k = Int(row[0] ?? ""), let m = Int(row[1] ?? "") else { wrong.append("\(row)"); continue }
+            let b = WarehouseDDL.partitionBounds(month: m)
+            if !(b.from <= k && k < b.to) { wrong.append("\(k) → \(m)") }
+        }
+        #expect(wrong.isEmpty, "keys outside their month's bounds: \(wrong.prefix(5))")
+    }
+
     /// A reader querying throughout backfills sees the months before or after, never a mix:
     /// the fact's row count always equals the aggregates' total (they are swapped together),
     /// and every sample is one of the two states.
