@@ -42,7 +42,7 @@ extension ColumnValues {
                                 bytes: parts.reduce(0) { if case .string(let s) = $1 { $0 + s.bytes.count } else { $0 } })
             for case .string(let s) in parts {
                 precondition(out.bytes.count + s.bytes.count <= StringArray.maxBytes,
-                             "concatenated text passes StringArray.maxBytes (callers check first: Batch.textBytesFit)")
+                             "concatenated text passes StringArray.maxBytes (callers check first with Batch.textOverflow)")
                 let base = Int32(out.bytes.count)
                 out.bytes.append(contentsOf: s.bytes)
                 out.offsets.append(contentsOf: s.offsets.dropFirst().map { $0 &+ base })

@@ -101,7 +101,7 @@ public enum BinaryCopyEncoder {
     /// small tables. Large tables go through `encodeRows` in blocks.
     public static func encode(_ batch: Batch) -> [UInt8] {
         var out = header
-        let all = (0..<Int32(truncatingIfNeeded: batch.rowCount)).map { $0 }
+        let all = WarehousePublisher.identity(batch.rowCount)
         all.withUnsafeBufferPointer { encodeRows(batch, rows: $0, into: &out) }
         out += trailer
         return out

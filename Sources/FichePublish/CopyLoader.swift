@@ -92,8 +92,7 @@ enum CopyLoader {
                         // Checked here, per chunk: a bad value aborts the COPY (and with it
                         // the staging schema) before anything is published.
                         try BinaryCopyEncoder.validate(batch, table: snapshot.table.name, firstRow: firstRow)
-                        let rows = (0..<Int32(batch.rowCount)).map { $0 }
-                        guard encoder.add(batch, rows: rows) else { throw CancellationError() }
+                        guard encoder.add(batch, rows: WarehousePublisher.identity(batch.rowCount)) else { throw CancellationError() }
                         firstRow += batch.rowCount
                     }
                 } else {

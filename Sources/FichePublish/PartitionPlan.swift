@@ -41,7 +41,7 @@ struct PartitionPlan {
                 }
             }
             var rest: [Int32] = []
-            guard lo <= hi else { return ([], (0..<Int32(truncatingIfNeeded: n)).map { $0 }) }
+            guard lo <= hi else { return ([], WarehousePublisher.identity(n)) }
             var counts = [Int](repeating: 0, count: hi - lo + 1)
             for i in 0..<n where slot[i] >= 0 { counts[Int(slot[i]) - lo] += 1 }
             var groups: [[Int32]] = counts.map { var a = [Int32](); a.reserveCapacity($0); return a }

@@ -32,7 +32,7 @@ public enum ServerCopyComparison {
         for (name, batch) in tables {
             _ = try SQLIdentifier(name)
             try BinaryCopyEncoder.validate(batch, table: name)
-            let rows = (0..<Int32(truncatingIfNeeded: batch.rowCount)).map { $0 }
+            let rows = WarehousePublisher.identity(batch.rowCount)
             let path = directory + "/" + name + ".bin"
             var stream = BinaryCopyEncoder.header
             rows.withUnsafeBufferPointer { BinaryCopyEncoder.encodeRows(batch, rows: $0, into: &stream) }

@@ -176,10 +176,8 @@ public enum WarehouseDDL {
         LANGUAGE sql
         SET search_path = \(liveSchema.quoted), pg_temp
         AS $fn$
-        TRUNCATE mv_monthly_encounters, mv_diagnosis_by_age_group, mv_procedure_volume;
-        \("INSERT INTO mv_monthly_encounters\n" + monthlyEncountersQuery);
-        \("INSERT INTO mv_diagnosis_by_age_group\n" + diagnosisByAgeGroupQuery);
-        \("INSERT INTO mv_procedure_volume\n" + procedureVolumeQuery);
+        TRUNCATE \(aggregateQueries.map(\.table).joined(separator: ", "));
+        \(aggregateQueries.map { "INSERT INTO \($0.table)\n\($0.query);" }.joined(separator: "\n"))
         $fn$
         """
     }
