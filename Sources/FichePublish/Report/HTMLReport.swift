@@ -72,6 +72,16 @@ public enum HTMLReport {
         } else {
             m.leaf("dd", [("class", "versions")], data.lakeVersions.map { "\($0.table) v\($0.version)" }.joined(separator: ", "))
         }
+        let monthly = data.result("monthly_encounters_by_source")
+        let months = monthly.rows.indices.compactMap { i -> MonthIndex? in
+            guard let y = Int(monthly.value(i, "year") ?? ""), let mo = Int(monthly.value(i, "month") ?? "") else { return nil }
+            return MonthIndex(year: y, month: mo)
+        }
+        if let first = months.min(), let last = months.max() {
+            let sources = Set(monthly.column("source").compactMap { $0 }).sorted()
+            m.leaf("dt", [], "Encounters")
+            m.leaf("dd", [], "\(first.longLabel) to \(last.longLabel), from \(sources.count) source\(sources.count == 1 ? "" : "s") (\(sources.joined(separator: ", ")))")
+        }
         m.leaf("dt", [], "Report made")
         m.leaf("dd", [], utc(data.generatedAt))
         m.close()
