@@ -235,6 +235,12 @@ public enum HTMLReport {
           .figures li { border-color: #999; }
           details { display: none; }
           #high-volume-patients { break-inside: auto; }
+          .table-scroll { overflow: visible; }
+          table.patients { font-size: 8pt; }
+          table.patients th, table.patients td { padding-right: 6px; }
+          td.spark svg { width: 110px; height: 20px; }
+          thead { display: table-header-group; }
+          tr { break-inside: avoid; }
           svg { print-color-adjust: exact; -webkit-print-color-adjust: exact; }
         }
 
