@@ -96,6 +96,25 @@ import Testing
         #expect(data.publishedAt != nil, "publishing ANALYZEs the schema, so its time is known")
     }
 
+    @Test func theHeaderNamesTheLakeVersionsThePublisherRecorded() throws {
+        let (schema, data, c) = try Self.publishedReport()
+        defer { TestDatabase.drop(schema) }
+        // Until a publisher records them there are none, and the page says so.
+        if data.lakeVersions.isEmpty {
+            #expect(HTMLReport.render(data, charts: []).contains("not recorded by this warehouse"))
+            // The publisher's record: a row `lake:<table>` per lake table, the version in row_count.
+            try c.execute("CREATE TABLE \(schema)._fiche_publish (item text NOT NULL, month integer, row_count bigint NOT NULL, checksum bigint NOT NULL)")
+            try c.execute("INSERT INTO \(schema)._fiche_publish VALUES ('format', NULL, 0, 42), ('lake:encounters', NULL, 7, 0), ('lake:patients', NULL, 3, 0), ('fact_encounters', 201501, 25, 99)")
+        }
+        let versions = try WarehouseReportData.lakeVersions(c, schema: try SQLIdentifier(schema))
+        #expect(!versions.isEmpty && versions.allSatisfy { Int($0.version) != nil && !$0.table.isEmpty })
+        var withVersions = data
+        withVersions.lakeVersions = versions
+        let page = try XMLDocument(data: Data(HTMLReport.render(withVersions, charts: []).utf8), options: [])
+        let shown = elements(page.rootElement()).first { $0.attr("class") == "versions" }?.stringValue
+        #expect(shown == versions.map { "\($0.table) v\($0.version)" }.joined(separator: ", "))
+    }
+
     @Test func chartsAreAccessibleAndSelfContained() throws {
         let (schema, data, _) = try Self.publishedReport()
         defer { TestDatabase.drop(schema) }

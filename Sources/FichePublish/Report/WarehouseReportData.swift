@@ -50,7 +50,18 @@ public struct WarehouseReportData: Sendable {
         return WarehouseReportData(
             schema: schema.name, generatedAt: now, publishedAt: analysed,
             publishedAtSource: "time of the publish's ANALYZE of the schema's tables (PostgreSQL's statistics)",
-            lakeVersions: [], rowCounts: rowCounts, results: results)
+            lakeVersions: try lakeVersions(connection, schema: schema), rowCounts: rowCounts, results: results)
+    }
+
+    /// The lake versions the publisher recorded in the schema's `_fiche_publish` table (one
+    /// row `lake:<table>` per lake table, the version in `row_count`), or none when the
+    /// warehouse was published by a Fiche that kept no such record.
+    static func lakeVersions(_ connection: PostgresConnection, schema: SQLIdentifier) throws -> [(table: String, version: String)] {
+        guard try connection.scalar("SELECT to_regclass($1) IS NOT NULL", ["\(schema.quoted)._fiche_publish"]) == "t" else { return [] }
+        return try connection.query("""
+            SELECT substr(item, 6) AS lake_table, row_count AS version
+            FROM \(schema.quoted)._fiche_publish WHERE item LIKE 'lake:%' ORDER BY 1
+            """).rows.map { (table: $0[0] ?? "", version: $0[1] ?? "") }
     }
 
     private static func literal(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
