@@ -87,7 +87,7 @@ struct WarehouseBuildTests {
         #expect(week["20151231"] == "53" && week["20160103"] == "53" && week["20160104"] == "1")
         #expect(week["20201231"] == "53" && week["20210103"] == "53" && week["20210104"] == "1")
         #expect(week["20191230"] == "1" && week["20181231"] == "1")
-        #expect(time.count == Set(time.map { $0[2] }).reduce(0) { $0 + (CivilCalendar.isLeap(Int($1)!) ? 366 : 365) })
+        #expect(time.count == Set(time.map { $0[2] }).reduce(0) { $0 + (CivilDate.isLeapYear(Int($1)!) ? 366 : 365) })
         let ages = rows(of: try #require(built.table(Warehouse.mvDiagnosisByAgeGroup)))
         #expect(ages.contains { $0[0] == "unknown" })
     }
