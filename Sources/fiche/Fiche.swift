@@ -38,7 +38,7 @@ struct Fiche: ParsableCommand {
                 print(report.message)  // --help, --version
                 Glibc.exit(report.exitCode)
             case (.standardError, 2):
-                FileOutput.standardError.write(report.message + "\n")
+                FileOutput.standardError.write(Terminal.scrubbed(report.message) + "\n")
                 Glibc.exit(2)
             default:
                 Terminal.fail(report.message)
