@@ -2,14 +2,14 @@ import ArgumentParser
 import FichePublish
 import Foundation
 
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Answer the analytics questions from the published warehouse.",
         discussion: """
             Runs the queries of sql/analytics_queries.sql against the published schema and prints \
             each result as an aligned table (or CSV, or JSON). Queries:
-            \(AnalyticsQueries.all.map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
+            \(AnalyticsQueries.textReport.map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
 
             Chart detail queries (run by --html and --svg, printed only when named with --query):
             \(AnalyticsQueries.all.filter(\.chartDetail).map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
@@ -62,52 +62,44 @@ struct ReportCommand: ParsableCommand {
             return
         }
         let queries = query.isEmpty ? AnalyticsQueries.textReport : query.compactMap(AnalyticsQueries.named)
-        do {
-            let schema = try SQLIdentifier(db.schema)
-            let connection = try PostgresConnection(db.target, applicationName: "fiche report")
-            guard try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema.name]) == "1" else {
-                throw CommandFailure("report: no published warehouse in schema \(schema.name) (run `fiche rebuild` or `fiche publish` first)")
+        let schema = try SQLIdentifier(db.schema)
+        let connection = try PostgresConnection(db.target, applicationName: "fiche report")
+        guard try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema.name]) == "1" else {
+            throw CommandFailure("report: no published warehouse in schema \(schema.name) (run `fiche rebuild` or `fiche publish` first)")
+        }
+        try connection.execute("SET search_path = \(schema.quoted)")
+        var json: [[String: Any]] = []
+        for (i, q) in queries.enumerated() {
+            let result = try connection.query(q.sql)
+            switch ReportFormat(rawValue: format) ?? .table {
+            case .table:
+                print((i > 0 ? "\n" : "") + "\(q.title)\n")
+                print(ReportFormatter.table(result), terminator: "")
+            case .csv:
+                if queries.count > 1 { print((i > 0 ? "\n" : "") + "# \(q.name)") }
+                print(ReportFormatter.csv(result), terminator: "")
+            case .json:
+                json.append(["query": q.name, "title": q.title, "columns": result.columns, "rows": ReportFormatter.jsonObjects(result)])
             }
-            try connection.execute("SET search_path = \(schema.quoted)")
-            var json: [[String: Any]] = []
-            for (i, q) in queries.enumerated() {
-                let result = try connection.query(q.sql)
-                switch ReportFormat(rawValue: format) ?? .table {
-                case .table:
-                    print((i > 0 ? "\n" : "") + "\(q.title)\n")
-                    print(ReportFormatter.table(result), terminator: "")
-                case .csv:
-                    if queries.count > 1 { print((i > 0 ? "\n" : "") + "# \(q.name)") }
-                    print(ReportFormatter.csv(result), terminator: "")
-                case .json:
-                    json.append(["query": q.name, "title": q.title, "columns": result.columns, "rows": ReportFormatter.jsonObjects(result)])
-                }
-            }
-            if format == "json" {
-                let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            }
-        } catch {
-            throw fail("report", error)
+        }
+        if format == "json" {
+            let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
         }
     }
 
     /// `--html` / `--svg`: the report as pictures.
     private func writeCharts() throws {
-        do {
-            let schema = try SQLIdentifier(db.schema)
-            let connection = try PostgresConnection(db.target, applicationName: "fiche report")
-            let data = try WarehouseReportData.load(connection, schema: schema)
-            let charts = ReportCharts.all(data)
-            if let html {
-                try ReportFiles.write(HTMLReport.render(data, charts: charts), to: html)
-                print("wrote \(html) (\(charts.count) charts, \(data.result("high_volume_patients").rows.count) high-volume patients)")
-            }
-            if let svg {
-                for path in try ReportFiles.writeSVGs(charts, to: svg) { print("wrote \(path)") }
-            }
-        } catch {
-            throw fail("report", error)
+        let schema = try SQLIdentifier(db.schema)
+        let connection = try PostgresConnection(db.target, applicationName: "fiche report")
+        let data = try WarehouseReportData.load(connection, schema: schema)
+        let charts = ReportCharts.all(data)
+        if let html {
+            try ReportFiles.write(HTMLReport.render(data, charts: charts), to: html)
+            print("wrote \(html) (\(charts.count) charts, \(data.result("high_volume_patients").rows.count) high-volume patients)")
+        }
+        if let svg {
+            for path in try ReportFiles.writeSVGs(charts, to: svg) { print("wrote \(path)") }
         }
     }
 }
