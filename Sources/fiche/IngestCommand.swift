@@ -7,14 +7,14 @@ import Foundation
 import Glibc
 #endif
 
-struct Ingest: ParsableCommand {
+struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Load a source file into the lake.",
-        subcommands: [IngestPadChest.self])
+        subcommands: [IngestPadChestCommand.self])
 }
 
-struct IngestPadChest: ParsableCommand {
+struct IngestPadChestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "padchest",
         abstract: "Ingest the PadChest chest-radiograph metadata CSV (plain or .gz).",

@@ -2,7 +2,7 @@ import ArgumentParser
 import FicheLake
 import Foundation
 
-struct ListTables: ParsableCommand {
+struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls",
         abstract: "List the lake's tables: chunks, rows, sizes, compression ratio and last commit.")
@@ -72,8 +72,9 @@ enum DumpTarget {
     }
 }
 
-struct Dump: ParsableCommand {
+struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dump",
         abstract: "Show a chunk file or a table: format, rows, and per column its type, encoding, sizes, nulls, min and max.",
         discussion: """
             TARGET is a chunk file (.fchk), a table folder, or a table name in the lake.
@@ -141,7 +142,7 @@ struct Dump: ParsableCommand {
             for r in 0..<n {
                 switch format {
                 case .table:
-                    tableRows.append(batch.columns.map { $0.text(at: r).map(Dump.displayCell) ?? "NULL" })
+                    tableRows.append(batch.columns.map { $0.text(at: r).map(DumpCommand.displayCell) ?? "NULL" })
                 case .csv:
                     out.write(batch.columns.map { $0.text(at: r)?.csvQuoted ?? "" }.joined(separator: ",") + "\n")
                 case .json, .jsonl:
@@ -259,7 +260,7 @@ struct DumpSummary {
             [c.field.name, c.field.type.description + (c.field.nullable ? "" : " not null"),
              c.encodings.joined(separator: ","), Terminal.bytes(c.compressed), Terminal.bytes(c.raw),
              Terminal.ratio(c.raw, c.compressed), Terminal.count(c.nulls),
-             c.min.map(Dump.displayCell) ?? "", c.max.map(Dump.displayCell) ?? ""]
+             c.min.map(DumpCommand.displayCell) ?? "", c.max.map(DumpCommand.displayCell) ?? ""]
         }
         return out + Terminal.table(["column", "type", "encoding", "compressed", "raw", "ratio", "nulls", "min", "max"],
                                     lines, rightAligned: [3, 4, 5, 6])
@@ -276,8 +277,9 @@ struct DumpSummary {
     }
 }
 
-struct Verify: ParsableCommand {
+struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check every checksum and decode every value; exit 1 naming the first problem.",
         discussion: "TARGET is a chunk file, a table folder, a table name or a lake folder; without it, the whole lake.")
 
@@ -320,8 +322,9 @@ struct Verify: ParsableCommand {
     }
 }
 
-struct Log: ParsableCommand {
+struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "Show a table's commit log: the audit trail of who wrote what, when, and how many rows.")
 
     @Argument(help: "A table name.") var table: String
@@ -349,8 +352,9 @@ struct Log: ParsableCommand {
     }
 }
 
-struct Vacuum: ParsableCommand {
+struct VacuumCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "vacuum",
         abstract: "Delete files no commit names: leftovers of crashed or aborted writers and replaced chunks.",
         discussion: """
             Waits for active writers of each table. Readers take no lock, so a chunk that a \
@@ -403,7 +407,7 @@ struct Vacuum: ParsableCommand {
 }
 
 /// Commits the same rows to two tables in a loop; the crash-safety tests SIGKILL it.
-struct StressWrite: ParsableCommand {
+struct StressWriteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stress-write", abstract: "Write test transactions in a loop (for crash tests).",
         shouldDisplay: false)
