@@ -37,8 +37,8 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .long, help: "Timed runs after the warm-up (the median is reported).")
     var runs = 5
 
-    @Flag(name: .long, help: "Print the results as JSON on stdout.")
-    var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     @Option(name: .customLong("export-csv"), help: ArgumentHelp(
         "Instead of timing, write the columns the build reads as one CSV per clinical table into this folder (for scripts/bench-peers).",
@@ -125,8 +125,7 @@ struct BenchCommand: ParsableCommand {
                                          "rows_per_second": Double(inputRows) / max($0.1, 1e-9),
                                          "bytes_per_second": Double(inputBytes) / max($0.1, 1e-9)] as [String: Any] },
             ]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-            print(String(decoding: data, as: UTF8.self))
+            print(JSONText.document(object))
         } else {
             print("fiche bench: \(root): \(rows) encounters, \(inputRows) input rows (\(mib(inputBytes)) MiB decoded), "
                   + "\(outputRows) warehouse rows; median of \(runs) run(s) after a warm-up")

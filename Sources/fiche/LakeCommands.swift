@@ -8,7 +8,8 @@ struct ListCommand: ParsableCommand {
         abstract: "List the lake's tables: chunks, rows, sizes, compression ratio and last commit.")
 
     @OptionGroup var lakeOptions: LakeOptions
-    @Flag(help: "Print JSON for machines.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func run() throws {
         let lake = try lakeOptions.open()
@@ -95,7 +96,8 @@ struct DumpCommand: ParsableCommand {
     @Option(help: "Print this many rows (all rows for csv/json/jsonl when omitted).") var rows: Int?
     @Option(help: ArgumentHelp("Only these columns, comma-separated.", valueName: "a,b")) var columns: String?
     @Option(help: "table, csv, json or jsonl.") var format: Format = .table
-    @Flag(help: "Print the summary as JSON.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func validate() throws {
         if let rows, rows < 0 { throw ValidationError("--rows must be 0 or more") }
@@ -286,7 +288,8 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "A chunk file, a table folder, a table name or a lake folder (default: the whole lake).") var target: String?
     @OptionGroup var lakeOptions: LakeOptions
     @Flag(help: "Report every problem, not just the first.") var all = false
-    @Flag(help: "Print JSON for machines.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func run() throws {
         var report = VerifyReport()
@@ -329,7 +332,8 @@ struct LogCommand: ParsableCommand {
 
     @Argument(help: "A table name.") var table: String
     @OptionGroup var lakeOptions: LakeOptions
-    @Flag(help: "Print JSON for machines.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func run() throws {
         let lake = try lakeOptions.open()
@@ -372,7 +376,8 @@ struct VacuumCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Keep replaced chunks for this long after the commit that replaced them: 0, 90s, 30m, 12h or 7d.",
                                valueName: "duration"))
     var retain = "1h"
-    @Flag(help: "Print JSON for machines.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func validate() throws {
         if Self.seconds(retain) == nil {
