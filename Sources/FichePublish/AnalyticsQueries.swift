@@ -7,9 +7,6 @@ public struct AnalyticsQuery: Sendable {
     public var name: String
     public var title: String
     public var sql: String
-    /// Detail rows behind a chart of `fiche report --html` (e.g. every patient's visits per
-    /// month): left out of the text report unless asked for with `--query`.
-    public var chartDetail = false
 }
 
 public enum AnalyticsQueries {
@@ -91,13 +88,18 @@ public enum AnalyticsQueries {
             GROUP BY fa.facility_key, fa.facility_name, pr.modality
             ORDER BY fa.facility_name, procedures DESC, pr.modality
             """),
+    ]
+
+    /// The detail rows behind charts of `fiche report --html` (not answered by the text or JSON
+    /// report unless named with `--query`); written to sql/analytics_queries.sql after `all`.
+    public static let chartDetails: [AnalyticsQuery] = [
         AnalyticsQuery(name: "monthly_encounters_by_source", title: "Monthly encounters by source", sql: """
             SELECT f.source, t.year, t.month, count(*) AS encounters
             FROM fact_encounters f
             JOIN dim_time t USING (date_key)
             GROUP BY f.source, t.year, t.month
             ORDER BY f.source, t.year, t.month
-            """, chartDetail: true),
+            """),
         AnalyticsQuery(name: "high_volume_patient_visits", title: "Visits per month of the high-volume patients", sql: """
             SELECT f.patient_key, t.year, t.month, count(*) AS visits
             FROM fact_encounters f
@@ -107,13 +109,10 @@ public enum AnalyticsQueries {
                                     ORDER BY count(*) DESC, patient_key LIMIT 50)
             GROUP BY f.patient_key, t.year, t.month
             ORDER BY f.patient_key, t.year, t.month
-            """, chartDetail: true),
+            """),
     ]
 
-    /// What `fiche report` prints when no `--query` is given.
-    public static var textReport: [AnalyticsQuery] { all.filter { !$0.chartDetail } }
-
-    public static func named(_ name: String) -> AnalyticsQuery? { all.first { $0.name == name } }
+    public static func named(_ name: String) -> AnalyticsQuery? { (all + chartDetails).first { $0.name == name } }
 
     /// All queries as one commented SQL script (what `sql/analytics_queries.sql` holds).
     public static func script() -> String {
@@ -124,7 +123,7 @@ public enum AnalyticsQueries {
 
 
         """
-        for q in all { s += "-- \(q.name): \(q.title)\n\(q.sql);\n\n" }
+        for q in all + chartDetails { s += "-- \(q.name): \(q.title)\n\(q.sql);\n\n" }
         return s
     }
 }

@@ -9,10 +9,10 @@ struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
         discussion: """
             Runs the queries of sql/analytics_queries.sql against the published schema and prints \
             each result as an aligned table (or CSV, or JSON). Queries:
-            \(AnalyticsQueries.textReport.map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
+            \(AnalyticsQueries.all.map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
 
-            Chart detail queries (drawn by --html and --svg; in text and CSV only when named with --query):
-            \(AnalyticsQueries.all.filter(\.chartDetail).map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
+            Chart detail queries (drawn by --html and --svg; answered only when named with --query):
+            \(AnalyticsQueries.chartDetails.map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
 
             --html FILE writes the answers as one self-contained web page with charts (inline \
             SVG, nothing fetched from the network, printable); --svg DIR writes each chart as \
@@ -44,7 +44,7 @@ struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
     func validate() throws {
         guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be table, csv or json") }
         for name in query where AnalyticsQueries.named(name) == nil {
-            throw ValidationError("unknown query \(name); one of: \(AnalyticsQueries.all.map(\.name).joined(separator: ", "))")
+            throw ValidationError("unknown query \(name); one of: \((AnalyticsQueries.all + AnalyticsQueries.chartDetails).map(\.name).joined(separator: ", "))")
         }
         if html != nil || svg != nil {
             guard query.isEmpty, format == "table" else { throw ValidationError("--html and --svg draw the whole report: leave out --query and --format") }
@@ -61,8 +61,7 @@ struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
             try writeCharts()
             return
         }
-        // JSON (for machines) answers every query; the text forms leave out the chart details.
-        let queries = !query.isEmpty ? query.compactMap(AnalyticsQueries.named) : format == "json" ? AnalyticsQueries.all : AnalyticsQueries.textReport
+        let queries = query.isEmpty ? AnalyticsQueries.all : query.compactMap(AnalyticsQueries.named)
         let schema = try SQLIdentifier(db.schema)
         let connection = try PostgresConnection(db.target, applicationName: "fiche report")
         guard try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema.name]) == "1" else {
