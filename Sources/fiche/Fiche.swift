@@ -21,7 +21,7 @@ struct Fiche: ParsableCommand {
         subcommands: [
             Ingest.self, GenerateCommand.self, PublishCommand.self, RebuildCommand.self, ReportCommand.self,
             ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
-            StressWrite.self, BuildCommand.self, BenchCommand.self,
+            StressWrite.self, BuildCommand.self, BenchCommand.self, CheckCommand.self, RunsCommand.self,
         ])
 
     /// Runs the command; usage errors exit 2, failures exit 1, with one clear line on stderr.
@@ -50,7 +50,8 @@ struct Fiche: ParsableCommand {
 }
 
 /// A failure the command explains itself (exit 1).
-struct CommandFailure: Error {
+struct CommandFailure: Error, CustomStringConvertible {
     var message: String
     init(_ message: String) { self.message = message }
+    var description: String { message }
 }

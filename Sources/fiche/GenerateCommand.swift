@@ -43,6 +43,8 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    @OptionGroup var runOptions: RunOptions
+
     func validate() throws {
         do {
             _ = try SyntheticClinic(seed: seed, patients: patients, facilities: facilities, blockPatients: blockPatients)
@@ -59,13 +61,23 @@ struct GenerateCommand: ParsableCommand {
             guard showProgress else { return }
             FileOutput.standardError.write("\rgenerating: block \(done)/\(total)")
         }
+        if dryRun {
+            report(clinic.dryRun(progress: progress), showProgress: showProgress)
+            return
+        }
+        try recordedRun("generate", lakeRoot: lakeOptions.root, options: runOptions) { run in
+            let summary = try write(clinic, progress: progress, showProgress: showProgress)
+            for r in summary.rows { run.rows[r.table] = r.rows }
+            run.stage("generate", seconds: summary.generateSeconds)
+            run.stage("write", seconds: summary.writeSeconds)
+            report(summary, showProgress: showProgress)
+        }
+    }
+
+    private func write(_ clinic: SyntheticClinic, progress: @escaping (Int, Int) -> Void, showProgress: Bool) throws -> SyntheticWriteSummary {
         let summary: SyntheticWriteSummary
         do {
-            if dryRun {
-                summary = clinic.dryRun(progress: progress)
-            } else {
-                summary = try clinic.write(to: try lakeOptions.openOrCreate(), replace: replace, progress: progress)
-            }
+            summary = try clinic.write(to: try lakeOptions.openOrCreate(), replace: replace, progress: progress)
             if showProgress { FileOutput.standardError.write("\r\u{1B}[K") }
         } catch let e as SyntheticWriteError {
             if showProgress { FileOutput.standardError.write("\n") }
@@ -74,6 +86,10 @@ struct GenerateCommand: ParsableCommand {
             if showProgress { FileOutput.standardError.write("\n") }
             throw error
         }
+        return summary
+    }
+
+    private func report(_ summary: SyntheticWriteSummary, showProgress: Bool) {
         let out = FileOutput.standardOutput
         out.write(json ? Self.json(summary) + "\n" : Self.text(summary))
         out.flush()
