@@ -40,6 +40,11 @@ struct NightlyCommandTests {
         defer { _ = try? FicheBinary.run(["rebuild", "--lake", lake, "--database", url, "--schema", schema + "_x"]) }
 
         #expect(try FicheBinary.run(["generate", "--lake", lake, "--patients", "300", "--seed", "5"]).status == 0)
+        let more = try FicheBinary.run(["generate", "--lake", lake, "--days", "3"])
+        #expect(more.status == 0, "\(more.stderr)")
+        #expect(more.stdout.hasPrefix("continued the synthetic clinic by 3 days: 2025-01-01..2025-01-03"))
+        #expect(try FicheBinary.run(["generate", "--lake", lake, "--days", "1", "--seed", "6"]).status == 1, "another seed")
+        #expect(try FicheBinary.run(["generate", "--lake", lake, "--days", "1", "--replace"]).status == 2)
         let check = try FicheBinary.run(["check", "--lake", lake])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         #expect(check.stdout.hasPrefix("quality gates passed: "))
@@ -78,7 +83,7 @@ struct NightlyCommandTests {
         let runs = try FicheBinary.run(["runs", "--lake", lake])
         #expect(runs.status == 0)
         let lines = runs.stdout.split(separator: "\n")
-        #expect(lines.count == 2 + 5, "\(runs.stdout)")
+        #expect(lines.count == 2 + 7, "\(runs.stdout)")
         #expect(lines.first?.hasPrefix("start (UTC)") == true)
         #expect(lines.filter { $0.contains("rebuild") && $0.contains("failure") }.count == 3)
         let failed = try FicheBinary.run(["runs", "--lake", lake, "--failed", "--last", "2", "--json"])
