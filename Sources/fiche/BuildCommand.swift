@@ -72,22 +72,18 @@ struct BuildCommand: ParsableCommand {
         let lake = try lakeOptions.open()
         if Terminal.stderrIsTTY { FileOutput.standardError.write("building the warehouse from \(lake.root) …\n") }
         try recordedRun("build", lakeRoot: lake.root, options: runOptions) { run in
-            do {
-                let tables = try buildWarehouse(lake: lake, options: options)
-                run.record(tables.report.stageSeconds)
-                for (name, batch) in tables.tables { run.rows[name] = batch.rowCount }
-                var writeSeconds = 0.0
-                if !noWrite {
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    try writeWarehouse(tables, to: lake)
-                    writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                    run.stage("write", seconds: writeSeconds)
-                }
-                let summary = BuildSummary(lake: lake.root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
-                print(json ? summary.json : summary.text)
-            } catch let e as WarehouseError {
-                throw CommandFailure("build: \(e)")
+            let tables = try buildWarehouse(lake: lake, options: options)
+            run.record(tables.report.stageSeconds)
+            for (name, batch) in tables.tables { run.rows[name] = batch.rowCount }
+            var writeSeconds = 0.0
+            if !noWrite {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try writeWarehouse(tables, to: lake)
+                writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                run.stage("write", seconds: writeSeconds)
             }
+            let summary = BuildSummary(lake: lake.root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
+            print(json ? summary.json : summary.text)
         }
     }
 }

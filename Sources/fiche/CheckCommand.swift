@@ -4,7 +4,7 @@ import FichePublish
 import FicheWarehouse
 import Foundation
 
-struct CheckCommand: ParsableCommand {
+struct CheckCommand: ParsableCommand, NamesItselfInEveryFailure {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Run the quality gates: data tests over the lake and the warehouse built from it.",
@@ -56,25 +56,21 @@ struct CheckCommand: ParsableCommand {
             return
         }
         let lake = try lakeOptions.open()
-        do {
-            let config = try QualityConfig.load(lake: lake)
-            if Terminal.stderrIsTTY { FileOutput.standardError.write("check: building the warehouse from \(lake.root) in memory …\n") }
-            let built = try buildWarehouse(lake: lake, options: BuildOptions(), saveKeys: false)
-            let report = try QualityGate.run(QualityGate.Input(lake: lake, tables: built.tables, build: built.report,
-                                                                history: RunHistory.factRows(lake)),
-                                          config: config)
-            if json {
-                print(report.json)
-            } else {
-                let buildSeconds = built.report.stageSeconds.reduce(0) { $0 + $1.seconds }
-                print(report.text(all: all), terminator: "")
-                print(String(format: "(the in-memory build took %.2f s)", buildSeconds))
-            }
-            if !report.passed {
-                throw CommandFailure("check: \(report.errors.count) check\(report.errors.count == 1 ? "" : "s") of severity error failed")
-            }
-        } catch let e as WarehouseError {
-            throw CommandFailure("check: \(e)")
+        let config = try QualityConfig.load(lake: lake)
+        if Terminal.stderrIsTTY { FileOutput.standardError.write("check: building the warehouse from \(lake.root) in memory …\n") }
+        let built = try buildWarehouse(lake: lake, options: BuildOptions(), saveKeys: false)
+        let report = try QualityGate.run(QualityGate.Input(lake: lake, tables: built.tables, build: built.report,
+                                                            history: RunHistory.factRows(lake)),
+                                      config: config)
+        if json {
+            print(report.json)
+        } else {
+            let buildSeconds = built.report.stageSeconds.reduce(0) { $0 + $1.seconds }
+            print(report.text(all: all), terminator: "")
+            print(String(format: "(the in-memory build took %.2f s)", buildSeconds))
+        }
+        if !report.passed {
+            throw CommandFailure("check: \(report.errors.count) check\(report.errors.count == 1 ? "" : "s") of severity error failed")
         }
     }
 }

@@ -47,6 +47,7 @@ func progressPrinter(_ command: String) -> (@Sendable (String) -> Void)? {
 }
 
 /// A publishing failure as the command's failure (one line on stderr, exit 1).
+@available(*, deprecated, message: "throw the error itself: FailureReport (Fiche.main) names the command")
 func fail(_ command: String, _ error: Error) -> Error {
     if error is CommandFailure { return error }
     return CommandFailure("\(command): \(error)")
@@ -76,7 +77,7 @@ func printPublishReport(_ report: PublishReport, json: Bool) {
     print(report.phases.map { "\($0.name) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", "))
 }
 
-struct PublishCommand: ParsableCommand {
+struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
     static let configuration = CommandConfiguration(
         commandName: "publish",
         abstract: "Publish the warehouse tables of the lake to PostgreSQL.",
@@ -157,26 +158,20 @@ struct PublishCommand: ParsableCommand {
         options.schema = db.schema
         options.waitForLock = !noWait
         options.progress = progressPrinter("publish")
-        do {
-            let lake = try lakeOptions.open()
-            if let dir = compareServerCopy {
-                let tables = try WarehouseLakeReader.read(lake)
-                printComparison(try ServerCopyComparison.run(tables: tables, to: db.target, directory: dir, runs: compareRuns, progress: options.progress))
-                return
+        let lake = try lakeOptions.open()
+        if let dir = compareServerCopy {
+            let tables = try WarehouseLakeReader.read(lake)
+            printComparison(try ServerCopyComparison.run(tables: tables, to: db.target, directory: dir, runs: compareRuns, progress: options.progress))
+            return
+        }
+        try recordedRun("publish", lakeRoot: lakeOptions.root, options: runOptions) { run in
+            do {
+                try publish(lake, options: options, run: run)
+            } catch let e as QualityGateFailure {
+                run.record(e.report)
+                printQualityReport(e.report, json: json)
+                throw CommandFailure("publish: \(e)")
             }
-            try recordedRun("publish", lakeRoot: lakeOptions.root, options: runOptions) { run in
-                do {
-                    try publish(lake, options: options, run: run)
-                } catch let e as QualityGateFailure {
-                    run.record(e.report)
-                    printQualityReport(e.report, json: json)
-                    throw CommandFailure("publish: \(e)")
-                } catch {
-                    throw fail("publish", error)
-                }
-            }
-        } catch {
-            throw fail("publish", error)
         }
     }
 

@@ -4,7 +4,7 @@ import FichePublish
 import FicheWarehouse
 import Foundation
 
-struct RebuildCommand: ParsableCommand {
+struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
         abstract: "The nightly rebuild: build the warehouse from the lake and publish it atomically.",
@@ -62,8 +62,6 @@ struct RebuildCommand: ParsableCommand {
                 run.record(e.report)
                 printQualityReport(e.report, json: json)
                 throw CommandFailure("rebuild: \(e)")
-            } catch {
-                throw fail("rebuild", error)
             }
         }
     }

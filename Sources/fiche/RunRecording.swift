@@ -61,3 +61,8 @@ extension RunRecorder {
         for s in stages { stage(s.stage, seconds: s.seconds) }
     }
 }
+
+/// The run log records a failure as the message the user saw.
+extension CommandFailure: CustomStringConvertible {
+    var description: String { message }
+}
