@@ -47,6 +47,8 @@ public enum RunMetrics {
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 { throw FileIO.errorText("create", tmp) }
         try FileIO.closeAfter(fd, path: tmp) {
+            // 0644 whatever the umask (the nightly unit runs with UMask=0077).
+            if fchmod(fd, 0o644) != 0 { throw FileIO.errorText("chmod", tmp) }
             try FileIO.writeAll(fd, bytes, path: tmp)
             try FileIO.sync(fd, path: tmp)
         }
