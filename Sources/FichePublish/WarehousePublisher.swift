@@ -23,6 +23,10 @@ public struct PublishOptions: Sendable {
     /// server and return as soon as the new warehouse is live (false). Readers are not
     /// affected either way; a drop that does not finish is redone by the next run.
     public var waitForOldSchemaDrop = false
+    /// Runs after everything is loaded into the staging schema (given), before the swap; if
+    /// it throws, nothing is swapped and the live schema stays as it was (the quality gates'
+    /// row-count reconciliation, `PublishedRowCounts`).
+    public var beforeSwap: (@Sendable (PostgresConnection, SQLIdentifier) throws -> Void)?
 
     public init() {}
 }
@@ -140,6 +144,8 @@ public enum WarehousePublisher {
             try CopyLoader.runStatementsParallel(Warehouse.tables.map { ["ANALYZE \($0.name)"] }, workers: options.connections,
                                                  target: target, setup: setup, applicationName: options.applicationName)
             phase("analyze")
+
+            try options.beforeSwap?(main, staging)
 
             // 5. The swap.
             try swap(main, names)

@@ -72,7 +72,8 @@ struct SyntheticBlockBuilder {
     /// Visit days of the current patient (reused).
     var days: [Int32] = []
 
-    init(clinic: SyntheticClinic, firstPatient: Int, patientCount n: Int) {
+    init(clinic: SyntheticClinic, firstPatient: Int, patientCount n: Int, years yearCount: Int = SyntheticCalendar.years,
+         encountersPerYear: Int? = nil) {
         self.clinic = clinic
         lookup = clinic.lookup
         self.firstPatient = firstPatient
@@ -85,7 +86,7 @@ struct SyntheticBlockBuilder {
         patientBirthDate.reserveCapacity(n)
         patientBirthDateKnown.reserveCapacity(n)
         patientDistrict.reserveCapacity(n)
-        years = (0..<SyntheticCalendar.years).map { _ in Events(encounters: n * 2) }
+        years = (0..<yearCount).map { _ in Events(encounters: encountersPerYear ?? n * 2) }
         days.reserveCapacity(64)
     }
 
@@ -107,36 +108,11 @@ struct SyntheticBlockBuilder {
         _ = r.next()
 
         // Who they are
-        let female = r.chance(RwandaCatalog.femaleShare) ? 1 : 0
-        let band = Int(l.ageBandTable[r.slot(12)])
-        let ageDays = l.ageBandFirstDay[band] + Int32(r.below(Int(l.ageBandDays[band])))
-        let birth = SyntheticCalendar.firstDay - ageDays
-        let home = Int(l.homeTable[r.slot(12)])
+        let pr = Self.profile(&r, l)
         let pid = clinic.patientID(p)
-        patientID.append(pid)
-        patientSex.append(female == 1 ? 0 : 1)
-        patientBirthDate.append(birth)
-        patientBirthYear.append(Int16(SyntheticCalendar.year(Int(birth))))
-        // Patients live in their facility's district; a referral hospital draws on its whole province.
-        var district = l.facilityDistrictIndex[home]
-        if l.facilityIsReferral[home] && r.chance(0.6) {
-            district = l.facilityProvinceFirstDistrict[home] &+ UInt8(r.below(Int(l.facilityProvinceDistrictCount[home])))
-        }
-        patientDistrict.append(district)
-        appendPatientNumber(p + 1)
-
-        // How often they come
-        let group = ageDays < SyntheticLookup.ageGroupDays.1 ? 0 : ageDays < SyntheticLookup.ageGroupDays.2 ? 1 : 2
-        var chronic = -1
-        let visits: Int
-        if r.chance(l.chronicShare[group]) {
-            chronic = Int(l.chronicTables[group << 10 | r.slot(10)])
-            visits = 10 + r.below(23)
-        } else {
-            visits = Int(l.visitTable[r.slot(10)])
-        }
+        appendPatient(p, pid, pr)
         days.removeAll(keepingCapacity: true)
-        for _ in 0..<visits {
+        for _ in 0..<pr.visits {
             let d = SyntheticCalendar.firstDay + Int32(l.dayTable[r.slot(16)])
             // insertion sort: a patient's visits are few
             var i = days.count
@@ -148,129 +124,187 @@ struct SyntheticBlockBuilder {
             days[i] = d
         }
 
-        for v in 0..<visits {
+        for v in 0..<pr.visits {
             let day = days[v]
-            let age = day - birth
-            let ageGroup = age < SyntheticLookup.ageGroupDays.0 ? 0 : age < SyntheticLookup.ageGroupDays.1 ? 1
-                : age < SyntheticLookup.ageGroupDays.2 ? 2 : 3
-            let rainy = Int(l.dayRainy[Int(day - SyntheticCalendar.firstDay)])
-            let tableBase = ((ageGroup * 2 + female) * 2 + rainy) << 14
-            let dx = chronic >= 0 && r.chance(0.55) ? chronic : Int(l.diagnosisTables[tableBase | r.slot(14)])
-
-            // Encounter type and facility
-            let x = r.unit()
-            let inP = l.diagnosisInpatient[dx]
-            let type: UInt8 = x < inP ? 1 : x < inP + l.diagnosisEmergency[dx] * (1 - inP) ? 2 : 0
-            var facility = home
-            if type == 0 {
-                if r.chance(0.15) { facility = Int(l.referralTable[r.slot(12)]) }
-            } else if !l.hospitalTable.isEmpty {
-                let stayHome = l.facilityIsHospital[home] ? r.chance(0.85) : r.chance(0.25)
-                if !stayHome { facility = Int(l.hospitalTable[r.slot(12)]) }
-            }
-            let encKey = key << 8 | UInt64(v)
-            let eid = clinic.id(.encounter, encKey)
-            let y = Int(l.dayYear[Int(day - SyntheticCalendar.firstDay)])
-            years[y].encounterID.append(eid)
-            years[y].encounterPatient.append(pid)
-            years[y].encounterFacility.append(facilityIDs[facility])
-            years[y].encounterDate.append(day)
-            years[y].encounterType.append(type)
-
-            // Procedures: most visits have one to four tests or images.
-            let wStart = Int(l.workupStart[dx]), wCount = Int(l.workupStart[dx + 1]) - wStart
-            var picked: (Int, Int, Int, Int) = (-1, -1, -1, -1)
-            let count = r.chance(0.10) ? 0 : Int(l.procedureCountTable[r.slot(8)])
-            var firstImaging = -1, firstLab = -1
-            for j in 0..<count {
-                var proc = -1
-                for _ in 0..<3 {
-                    let c = wCount > 0 && r.chance(0.75)
-                        ? Int(l.workupProcedure[wStart + r.below(wCount)])
-                        : Int(l.procedureTable[r.slot(12)])
-                    if c != picked.0 && c != picked.1 && c != picked.2 && c != picked.3 {
-                        proc = c
-                        break
-                    }
-                }
-                guard proc >= 0 else { continue }
-                switch j {
-                case 0: picked.0 = proc
-                case 1: picked.1 = proc
-                case 2: picked.2 = proc
-                default: picked.3 = proc
-                }
-                if l.procedureIsImaging[proc] {
-                    if firstImaging < 0 { firstImaging = proc }
-                } else if firstLab < 0 {
-                    firstLab = proc
-                }
-                years[y].procedureID.append(clinic.id(.procedure, encKey << 4 | UInt64(j)))
-                years[y].procedureEncounter.append(eid)
-                years[y].procedureCatalog.append(UInt8(proc))
-                years[y].procedureDate.append(type == 1 ? day + Int32(r.below(3)) : day)
-            }
-
-            // Diagnoses: the first is primary; some visits are left uncoded.
-            if !r.chance(0.08) {
-                years[y].diagnosisID.append(clinic.id(.diagnosis, encKey << 4))
-                years[y].diagnosisEncounter.append(eid)
-                years[y].diagnosisCatalog.append(UInt8(dx))
-                years[y].diagnosisPrimary.append(true)
-                var previous = dx
-                let extra = Int(l.extraDiagnosisTable[r.slot(8)])
-                for k in 0..<extra {
-                    let s = Int(l.diagnosisTables[tableBase | r.slot(14)])
-                    if s == dx || s == previous { continue }
-                    previous = s
-                    years[y].diagnosisID.append(clinic.id(.diagnosis, encKey << 4 | UInt64(k + 1)))
-                    years[y].diagnosisEncounter.append(eid)
-                    years[y].diagnosisCatalog.append(UInt8(s))
-                    years[y].diagnosisPrimary.append(false)
-                }
-            }
-
-            // Report: a radiology report on the first image, else a pathology report on the first test.
-            let reportOn: Int, pathology: Bool
-            if firstImaging >= 0 && r.chance(0.92) {
-                reportOn = firstImaging
-                pathology = false
-            } else if firstLab >= 0 && r.chance(0.85) {
-                reportOn = firstLab
-                pathology = true
-            } else {
-                continue
-            }
-            var finding: Int32 = -1
-            for w in wStart..<(wStart + wCount) where Int(l.workupProcedure[w]) == reportOn {
-                finding = l.workupFinding[w]
-                break
-            }
-            let abnormal = finding >= 0 && r.chance(0.85)
-            let variant = r.below(3)
-            years[y].reportID.append(clinic.id(.report, encKey))
-            years[y].reportEncounter.append(eid)
-            years[y].reportType.append(pathology ? 1 : 0)
-            if pathology {
-                years[y].reportText.add(pool, starts, l.pathologyHeaderText[reportOn])
-                years[y].reportText.add(pool, starts, l.diagnosisIndicationText[dx])
-                years[y].reportText.add(pool, starts, l.resultLeadText)
-                years[y].reportText.add(pool, starts, abnormal ? finding : l.procedureNormalText[reportOn])
-                years[y].reportText.add(pool, starts, l.commentText[variant])
-            } else {
-                years[y].reportText.add(pool, starts, l.radiologyHeaderText[reportOn])
-                years[y].reportText.add(pool, starts, l.diagnosisIndicationText[dx])
-                years[y].reportText.add(pool, starts, l.comparisonText[r.below(3)])
-                years[y].reportText.add(pool, starts, abnormal ? finding : l.procedureNormalText[reportOn])
-                years[y].reportText.add(pool, starts, abnormal ? l.abnormalImpressionText[dx * 3 + variant] : l.normalImpressionText[variant])
-            }
-            years[y].reportText.endValue()
+            let index = Int(day - SyntheticCalendar.firstDay)
+            addVisit(&r, pr, pid: pid, encKey: key << 8 | UInt64(v), day: day, year: Int(l.dayYear[index]),
+                     rainy: Int(l.dayRainy[index]), l, pool, starts)
         }
 
         // Only the birth year is on record for some: a fifth of those over forty, a few others.
-        let known = !r.chance(ageDays >= SyntheticLookup.ageFortyDays ? 0.20 : 0.02)
+        let known = !r.chance(pr.ageDays >= SyntheticLookup.ageFortyDays ? 0.20 : 0.02)
         patientBirthDateKnown.append(known)
         if !known { patientBirthDate[patientBirthDate.count - 1] = 0 }
+    }
+
+    /// Who a patient is and how often they come: the first draws of the patient's own stream,
+    /// in the order the generator has always made them.
+    struct Profile {
+        var female: Int
+        var ageDays: Int32
+        var birth: Int32
+        var home: Int
+        var district: UInt8
+        /// −1, or the long-term condition's diagnosis.
+        var chronic: Int
+        /// Visits over the three base years.
+        var visits: Int
+    }
+
+    @inline(__always)
+    static func profile(_ r: inout SplitMix64, _ l: SyntheticLookup) -> Profile {
+        let female = r.chance(RwandaCatalog.femaleShare) ? 1 : 0
+        let band = Int(l.ageBandTable[r.slot(12)])
+        let ageDays = l.ageBandFirstDay[band] + Int32(r.below(Int(l.ageBandDays[band])))
+        let home = Int(l.homeTable[r.slot(12)])
+        // Patients live in their facility's district; a referral hospital draws on its whole province.
+        var district = l.facilityDistrictIndex[home]
+        if l.facilityIsReferral[home] && r.chance(0.6) {
+            district = l.facilityProvinceFirstDistrict[home] &+ UInt8(r.below(Int(l.facilityProvinceDistrictCount[home])))
+        }
+        // How often they come
+        let group = ageDays < SyntheticLookup.ageGroupDays.1 ? 0 : ageDays < SyntheticLookup.ageGroupDays.2 ? 1 : 2
+        var chronic = -1
+        let visits: Int
+        if r.chance(l.chronicShare[group]) {
+            chronic = Int(l.chronicTables[group << 10 | r.slot(10)])
+            visits = 10 + r.below(23)
+        } else {
+            visits = Int(l.visitTable[r.slot(10)])
+        }
+        return Profile(female: female, ageDays: ageDays, birth: SyntheticCalendar.firstDay - ageDays, home: home,
+                       district: district, chronic: chronic, visits: visits)
+    }
+
+    /// The patient's own row (its birth-date-known flag is appended by the caller).
+    @inline(__always)
+    mutating func appendPatient(_ p: Int, _ pid: UUID16, _ pr: Profile) {
+        patientID.append(pid)
+        patientSex.append(pr.female == 1 ? 0 : 1)
+        patientBirthDate.append(pr.birth)
+        patientBirthYear.append(Int16(SyntheticCalendar.year(Int(pr.birth))))
+        patientDistrict.append(pr.district)
+        appendPatientNumber(p + 1)
+    }
+
+    /// One visit on `day` (falling in year `year` of the builder, `rainy` 1 in a rainy season):
+    /// the encounter, its procedures, diagnoses and report, ids derived from `encKey`.
+    @inline(__always)
+    mutating func addVisit(_ r: inout SplitMix64, _ pr: Profile, pid: UUID16, encKey: UInt64, day: Int32, year y: Int,
+                           rainy: Int, _ l: SyntheticLookup, _ pool: UnsafeBufferPointer<UInt8>,
+                           _ starts: UnsafeBufferPointer<Int32>) {
+        let age = day - pr.birth
+        let ageGroup = age < SyntheticLookup.ageGroupDays.0 ? 0 : age < SyntheticLookup.ageGroupDays.1 ? 1
+            : age < SyntheticLookup.ageGroupDays.2 ? 2 : 3
+        let tableBase = ((ageGroup * 2 + pr.female) * 2 + rainy) << 14
+        let dx = pr.chronic >= 0 && r.chance(0.55) ? pr.chronic : Int(l.diagnosisTables[tableBase | r.slot(14)])
+
+        // Encounter type and facility
+        let x = r.unit()
+        let inP = l.diagnosisInpatient[dx]
+        let type: UInt8 = x < inP ? 1 : x < inP + l.diagnosisEmergency[dx] * (1 - inP) ? 2 : 0
+        var facility = pr.home
+        if type == 0 {
+            if r.chance(0.15) { facility = Int(l.referralTable[r.slot(12)]) }
+        } else if !l.hospitalTable.isEmpty {
+            let stayHome = l.facilityIsHospital[pr.home] ? r.chance(0.85) : r.chance(0.25)
+            if !stayHome { facility = Int(l.hospitalTable[r.slot(12)]) }
+        }
+        let eid = clinic.id(.encounter, encKey)
+        years[y].encounterID.append(eid)
+        years[y].encounterPatient.append(pid)
+        years[y].encounterFacility.append(facilityIDs[facility])
+        years[y].encounterDate.append(day)
+        years[y].encounterType.append(type)
+
+        // Procedures: most visits have one to four tests or images.
+        let wStart = Int(l.workupStart[dx]), wCount = Int(l.workupStart[dx + 1]) - wStart
+        var picked: (Int, Int, Int, Int) = (-1, -1, -1, -1)
+        let count = r.chance(0.10) ? 0 : Int(l.procedureCountTable[r.slot(8)])
+        var firstImaging = -1, firstLab = -1
+        for j in 0..<count {
+            var proc = -1
+            for _ in 0..<3 {
+                let c = wCount > 0 && r.chance(0.75)
+                    ? Int(l.workupProcedure[wStart + r.below(wCount)])
+                    : Int(l.procedureTable[r.slot(12)])
+                if c != picked.0 && c != picked.1 && c != picked.2 && c != picked.3 {
+                    proc = c
+                    break
+                }
+            }
+            guard proc >= 0 else { continue }
+            switch j {
+            case 0: picked.0 = proc
+            case 1: picked.1 = proc
+            case 2: picked.2 = proc
+            default: picked.3 = proc
+            }
+            if l.procedureIsImaging[proc] {
+                if firstImaging < 0 { firstImaging = proc }
+            } else if firstLab < 0 {
+                firstLab = proc
+            }
+            years[y].procedureID.append(clinic.id(.procedure, encKey << 4 | UInt64(j)))
+            years[y].procedureEncounter.append(eid)
+            years[y].procedureCatalog.append(UInt8(proc))
+            years[y].procedureDate.append(type == 1 ? day + Int32(r.below(3)) : day)
+        }
+
+        // Diagnoses: the first is primary; some visits are left uncoded.
+        if !r.chance(0.08) {
+            years[y].diagnosisID.append(clinic.id(.diagnosis, encKey << 4))
+            years[y].diagnosisEncounter.append(eid)
+            years[y].diagnosisCatalog.append(UInt8(dx))
+            years[y].diagnosisPrimary.append(true)
+            var previous = dx
+            let extra = Int(l.extraDiagnosisTable[r.slot(8)])
+            for k in 0..<extra {
+                let s = Int(l.diagnosisTables[tableBase | r.slot(14)])
+                if s == dx || s == previous { continue }
+                previous = s
+                years[y].diagnosisID.append(clinic.id(.diagnosis, encKey << 4 | UInt64(k + 1)))
+                years[y].diagnosisEncounter.append(eid)
+                years[y].diagnosisCatalog.append(UInt8(s))
+                years[y].diagnosisPrimary.append(false)
+            }
+        }
+
+        // Report: a radiology report on the first image, else a pathology report on the first test.
+        let reportOn: Int, pathology: Bool
+        if firstImaging >= 0 && r.chance(0.92) {
+            reportOn = firstImaging
+            pathology = false
+        } else if firstLab >= 0 && r.chance(0.85) {
+            reportOn = firstLab
+            pathology = true
+        } else {
+            return
+        }
+        var finding: Int32 = -1
+        for w in wStart..<(wStart + wCount) where Int(l.workupProcedure[w]) == reportOn {
+            finding = l.workupFinding[w]
+            break
+        }
+        let abnormal = finding >= 0 && r.chance(0.85)
+        let variant = r.below(3)
+        years[y].reportID.append(clinic.id(.report, encKey))
+        years[y].reportEncounter.append(eid)
+        years[y].reportType.append(pathology ? 1 : 0)
+        if pathology {
+            years[y].reportText.add(pool, starts, l.pathologyHeaderText[reportOn])
+            years[y].reportText.add(pool, starts, l.diagnosisIndicationText[dx])
+            years[y].reportText.add(pool, starts, l.resultLeadText)
+            years[y].reportText.add(pool, starts, abnormal ? finding : l.procedureNormalText[reportOn])
+            years[y].reportText.add(pool, starts, l.commentText[variant])
+        } else {
+            years[y].reportText.add(pool, starts, l.radiologyHeaderText[reportOn])
+            years[y].reportText.add(pool, starts, l.diagnosisIndicationText[dx])
+            years[y].reportText.add(pool, starts, l.comparisonText[r.below(3)])
+            years[y].reportText.add(pool, starts, abnormal ? finding : l.procedureNormalText[reportOn])
+            years[y].reportText.add(pool, starts, abnormal ? l.abnormalImpressionText[dx * 3 + variant] : l.normalImpressionText[variant])
+        }
+        years[y].reportText.endValue()
     }
 
     /// A medical record number: "RW" and nine digits.

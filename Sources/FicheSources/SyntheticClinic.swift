@@ -110,6 +110,9 @@ public struct SyntheticClinic: Sendable {
         case diagnosis = 0x6469_6167_6E6F_7300
         case report = 0x7265_706F_7274_0000
         case stream = 0x7374_7265_616D_0000
+        /// `generate --days`: a patient's stream for one later day, and a day's new patients.
+        case continued = 0x636F_6E74_696E_7565
+        case newPatients = 0x6E65_7770_6174_0000
     }
 
     @inline(__always)

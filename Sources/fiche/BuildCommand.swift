@@ -43,6 +43,8 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .long, help: "Print a JSON summary on stdout.")
     var json = false
 
+    @OptionGroup var runOptions: RunOptions
+
     func validate() throws {
         _ = try options()
     }
@@ -69,15 +71,20 @@ struct BuildCommand: ParsableCommand {
         let options = try options()
         let lake = try lakeOptions.open()
         if Terminal.stderrIsTTY { FileOutput.standardError.write("building the warehouse from \(lake.root) …\n") }
-        let tables = try buildWarehouse(lake: lake, options: options)
-        var writeSeconds = 0.0
-        if !noWrite {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            try writeWarehouse(tables, to: lake)
-            writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+        try recordedRun("build", lakeRoot: lake.root, options: runOptions) { run in
+            let tables = try buildWarehouse(lake: lake, options: options)
+            run.record(tables.report.stageSeconds)
+            for (name, batch) in tables.tables { run.rows[name] = batch.rowCount }
+            var writeSeconds = 0.0
+            if !noWrite {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try writeWarehouse(tables, to: lake)
+                writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                run.stage("write", seconds: writeSeconds)
+            }
+            let summary = BuildSummary(lake: lake.root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
+            print(json ? summary.json : summary.text)
         }
-        let summary = BuildSummary(lake: lake.root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
-        print(json ? summary.json : summary.text)
     }
 }
 

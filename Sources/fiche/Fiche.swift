@@ -21,7 +21,7 @@ struct Fiche: ParsableCommand {
         subcommands: [
             IngestCommand.self, GenerateCommand.self, PublishCommand.self, RebuildCommand.self, ReportCommand.self,
             ExportCommand.self, ListCommand.self, DumpCommand.self, VerifyCommand.self, LogCommand.self, VacuumCommand.self,
-            StressWriteCommand.self, BuildCommand.self, BenchCommand.self,
+            StressWriteCommand.self, BuildCommand.self, BenchCommand.self, CheckCommand.self, RunsCommand.self,
         ])
 
     /// Runs the command; every failure is reported here alone (FailureReport): one clear line

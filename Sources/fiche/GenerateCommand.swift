@@ -18,12 +18,25 @@ struct GenerateCommand: ParsableCommand {
               fiche generate --patients 1000000 --json
               fiche generate --lake /tmp/lake --seed 7 --replace
               fiche generate --patients 1000000 --dry-run
+              fiche generate --days 1        # one more day of the clinic already in the lake
+
+            With --days N, the clinic in the lake goes on for N more days (after 2024-12-31, or \
+            after the last day a previous --days reached): its patients come back as often as they \
+            used to (busier in the rainy seasons, quiet at weekends), and a few new patients join \
+            each day (about 0.05% of the first population). The same seed and lake give the same \
+            rows; --days 2 then --days 3 gives what --days 5 gives. Memory stays bounded by one \
+            block of patients.
             """)
 
     @OptionGroup var lakeOptions: LakeOptions
 
-    @Option(help: "Random seed; the same seed gives the same data.")
-    var seed: UInt64 = SyntheticClinic.defaultSeed
+    @Option(help: ArgumentHelp("Random seed; the same seed gives the same data (default: \(SyntheticClinic.defaultSeed); with --days, the lake's).",
+                               valueName: "n"))
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Continue the lake's synthetic clinic by N more days instead: new visits of its patients and a few new patients, dated after the last generated day.",
+                               valueName: "n"))
+    var days: Int?
 
     @Option(help: "Number of patients (about 5.4 encounters each).")
     var patients: Int = SyntheticClinic.defaultPatients
@@ -43,9 +56,17 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON.")
     var json = false
 
+    @OptionGroup var runOptions: RunOptions
+
     func validate() throws {
+        if let days {
+            guard (1...SyntheticContinuation.maxDays).contains(days) else {
+                throw ValidationError(SyntheticContinuationError.invalidDays(days).description)
+            }
+            if replace || dryRun { throw ValidationError("--days continues the clinic in the lake: it combines with neither --replace nor --dry-run") }
+        }
         do {
-            _ = try SyntheticClinic(seed: seed, patients: patients, facilities: facilities, blockPatients: blockPatients)
+            _ = try SyntheticClinic(seed: seed ?? SyntheticClinic.defaultSeed, patients: patients, facilities: facilities, blockPatients: blockPatients)
         } catch {
             throw ValidationError(error.description)
         }
@@ -53,24 +74,70 @@ struct GenerateCommand: ParsableCommand {
     }
 
     func run() throws {
-        let clinic = try SyntheticClinic(seed: seed, patients: patients, facilities: facilities, blockPatients: blockPatients)
+        if let days {
+            try continueClinic(days: days)
+            return
+        }
+        let clinic = try SyntheticClinic(seed: seed ?? SyntheticClinic.defaultSeed, patients: patients, facilities: facilities, blockPatients: blockPatients)
         let showProgress = Terminal.stderrIsTTY && clinic.blockCount > 1
         let progress = { (done: Int, total: Int) in
             guard showProgress else { return }
             FileOutput.standardError.write("\rgenerating: block \(done)/\(total)")
         }
+        if dryRun {
+            report(clinic.dryRun(progress: progress), showProgress: showProgress)
+            return
+        }
+        try recordedRun("generate", lakeRoot: lakeOptions.root, options: runOptions) { run in
+            let summary = try write(clinic, progress: progress, showProgress: showProgress)
+            for r in summary.rows { run.rows[r.table] = r.rows }
+            run.stage("generate", seconds: summary.generateSeconds)
+            run.stage("write", seconds: summary.writeSeconds)
+            report(summary, showProgress: showProgress)
+        }
+    }
+
+    /// `--days N`: the lake's clinic, N days further.
+    private func continueClinic(days: Int) throws {
+        try recordedRun("generate", lakeRoot: lakeOptions.root, options: runOptions) { run in
+            let summary: SyntheticWriteSummary
+            do {
+                let lake = try lakeOptions.open()
+                let state = try SyntheticContinuation.state(of: lake, blockPatients: blockPatients)
+                if let seed, seed != state.clinic.seed {
+                    throw SyntheticContinuationError.seedMismatch(lake: state.clinic.seed, given: seed)
+                }
+                let continuation = try SyntheticContinuation(clinic: state.clinic, basePatients: state.basePatients,
+                                                             after: state.lastDay, days: days)
+                summary = try continuation.write(to: lake)
+                if !json {
+                    FileOutput.standardOutput.write("continued the synthetic clinic by \(days) day\(days == 1 ? "" : "s"): "
+                        + "\(CivilDate.text(Int64(continuation.firstDay)))..\(CivilDate.text(Int64(continuation.lastDay))), "
+                        + "\(Terminal.count(continuation.patientsAfter - state.clinic.patients)) new patients\n")
+                }
+            } catch let e as SyntheticContinuationError {
+                throw CommandFailure("generate: \(e)")
+            }
+            for r in summary.rows { run.rows[r.table] = r.rows }
+            run.stage("generate", seconds: summary.generateSeconds)
+            run.stage("write", seconds: summary.writeSeconds)
+            report(summary, showProgress: false)
+        }
+    }
+
+    private func write(_ clinic: SyntheticClinic, progress: @escaping (Int, Int) -> Void, showProgress: Bool) throws -> SyntheticWriteSummary {
         let summary: SyntheticWriteSummary
         do {
-            if dryRun {
-                summary = clinic.dryRun(progress: progress)
-            } else {
-                summary = try clinic.write(to: try lakeOptions.openOrCreate(), replace: replace, progress: progress)
-            }
+            summary = try clinic.write(to: try lakeOptions.openOrCreate(), replace: replace, progress: progress)
             if showProgress { FileOutput.standardError.write("\r\u{1B}[K") }
         } catch {
             if showProgress { FileOutput.standardError.write("\n") }
             throw error
         }
+        return summary
+    }
+
+    private func report(_ summary: SyntheticWriteSummary, showProgress: Bool) {
         let out = FileOutput.standardOutput
         out.write(json ? Self.json(summary) + "\n" : Self.text(summary))
         out.flush()

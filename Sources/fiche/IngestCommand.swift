@@ -55,12 +55,27 @@ struct IngestPadChestCommand: ParsableCommand {
     @Flag(help: "Print the summary as JSON on stdout.")
     var json = false
 
+    @OptionGroup var runOptions: RunOptions
+
     func validate() throws {
         if let limit, limit < 0 { throw ValidationError("--limit must be 0 or more") }
         if !(1...19).contains(zstdLevel) { throw ValidationError("--zstd-level must be between 1 and 19") }
     }
 
     func run() throws {
+        try recordedRun("ingest", lakeRoot: lakeOptions.root, options: runOptions) { run in
+            let s = try ingest()
+            run.rows = [ClinicalModel.padchest: s.ingested, ClinicalModel.patients: s.patients, ClinicalModel.encounters: s.encounters,
+                        ClinicalModel.procedures: s.procedures, ClinicalModel.reports: s.reports, ClinicalModel.diagnoses: s.diagnoses,
+                        ClinicalModel.quarantine: s.quarantined]
+            run.stage("read", seconds: s.readSeconds)
+            run.stage("map", seconds: s.mapSeconds)
+            run.stage("write", seconds: s.writeSeconds)
+        }
+    }
+
+    /// Ingests the file and prints the summary.
+    private func ingest() throws -> PadChestIngestSummary {
         let bar = ProgressBar(enabled: Terminal.stderrIsTTY, label: "padchest")
         let summary: PadChestIngestSummary
         do {
@@ -82,6 +97,7 @@ struct IngestPadChestCommand: ParsableCommand {
         }
         FileOutput.standardOutput.flush()
         if !summary.addsUp { throw CommandFailure("counts do not add up: read \(summary.rowsRead) != ingested + duplicates + quarantined") }
+        return summary
     }
 
     static func describe(_ s: PadChestIngestSummary) -> String {

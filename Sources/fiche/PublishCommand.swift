@@ -1,6 +1,7 @@
 import ArgumentParser
 import FicheLake
 import FichePublish
+import FicheWarehouse
 import Foundation
 
 /// Where the published warehouse lives: shared by publish, rebuild and report.
@@ -87,6 +88,13 @@ struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
             With --backfill, replaces only the given months of fact_encounters and the bridges \
             (and adds new dimension rows) in the live schema, atomically; other months are untouched.
 
+            Before loading, the quality gates (`fiche check`; <lake>/checks.toml) judge the \
+            warehouse tables against the lake as it is now (an audit build in memory gives the \
+            lake's row accounting; a warehouse older than the lake's clinical tables fails the \
+            reconciliation), and the loaded row counts are checked before the swap. A failed \
+            check of severity error leaves the live warehouse untouched and exits 1. Backfills \
+            are not gated. Every run is recorded in the run log (`fiche runs`).
+
             Examples:
               fiche publish --database postgresql://fiche@127.0.0.1:5433/fiche
               fiche publish --backfill 2015-01..2016-12
@@ -99,6 +107,11 @@ struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
 
     @Option(name: .long, help: ArgumentHelp("Replace only these months: YYYY-MM or YYYY-MM..YYYY-MM.", valueName: "months"))
     var backfill: String?
+
+    @OptionGroup var runOptions: RunOptions
+
+    @Flag(name: .customLong("skip-checks"), help: "Publish without the quality gates (the run log records the flag): for a warehouse that was not built from this lake.")
+    var skipChecks = false
 
     @Flag(name: .long, help: "Fail at once if another publisher holds the lock, instead of waiting.")
     var noWait = false
@@ -149,18 +162,43 @@ struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
             printComparison(try ServerCopyComparison.run(tables: tables, to: db.target, directory: dir, runs: compareRuns, progress: options.progress))
             return
         }
+        try recordedRun("publish", lakeRoot: lakeOptions.root, options: runOptions) { run in
+            do {
+                try publish(lake, options: options, run: run)
+            } catch let e as QualityGateFailure {
+                run.record(e.report)
+                printQualityReport(e.report, json: json)
+                throw CommandFailure("publish: \(e)")
+            }
+        }
+    }
+
+    /// The publish itself: the clinical model only, a backfill (not gated: the gates judge a
+    /// whole warehouse), or the whole warehouse behind the quality gates.
+    private func publish(_ lake: Lake, options: PublishOptions, run: RunRecorder) throws {
         if normalizedOnly {
             try db.publishNormalized(lake, options: options, json: json)
             return
         }
-        let report: PublishReport
         if let backfill, let months = MonthRange.parse(backfill) {
             let tables = try WarehouseLakeReader.read(lake, months: months)
-            report = try WarehousePublisher.publishBackfill(tables: tables, months: months, to: db.target, options: options)
+            let report = try WarehousePublisher.publishBackfill(tables: tables, months: months, to: db.target, options: options)
+            run.record(report.phases.map { (stage: $0.name, seconds: $0.seconds) })
+            for t in report.tables { run.rows[t.table] = t.rows }
+            printPublishReport(report, json: json)
+        } else if skipChecks {
+            let report = try WarehousePublisher.publish(tables: try WarehouseLakeReader.read(lake), to: db.target, options: options)
+            run.record(report.phases.map { (stage: $0.name, seconds: $0.seconds) })
+            for t in report.tables { run.rows[t.table] = t.rows }
+            printPublishReport(report, json: json)
         } else {
-            report = try WarehousePublisher.publish(tables: try WarehouseLakeReader.read(lake), to: db.target, options: options)
+            let result = try GatedPublish.publishStored(lake: lake, to: db.target, options: options,
+                                                        config: try QualityConfig.load(lake: lake),
+                                                        history: RunHistory.factRows(lake))
+            run.record(result)
+            if !json { print(result.quality.text(), terminator: "") }
+            printPublishReport(result.publish, json: json)
         }
-        printPublishReport(report, json: json)
         try db.publishNormalized(lake, options: options, json: json)
     }
 

@@ -17,18 +17,30 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
             waits, or fails at once with --no-wait. Any failure leaves the previous warehouse intact, \
             and the next run succeeds.
 
-            Example:
+            Before anything is loaded, the quality gates (`fiche check`, configured by \
+            <lake>/checks.toml) judge the built warehouse against the lake; after loading, the row \
+            counts in the staging schema are checked against the build, before the swap. A failed \
+            check of severity error stops the rebuild: the live warehouse keeps serving, the report \
+            (table, rule, failing count, example rows) is printed and the exit status is 1.
+
+            Every run is recorded in the lake's run log (`fiche runs`); --metrics-file also writes \
+            its outcome for Prometheus.
+
+            Examples:
               fiche rebuild --database postgresql://fiche@127.0.0.1:5433/fiche
+              fiche rebuild --metrics-file /var/lib/node_exporter/textfile_collector/fiche.prom
             """)
 
     @OptionGroup var lakeOptions: LakeOptions
 
     @OptionGroup var db: DatabaseOptions
 
+    @OptionGroup var runOptions: RunOptions
+
     @Flag(name: .long, help: "Fail at once if another publisher holds the lock, instead of waiting.")
     var noWait = false
 
-    @Flag(name: .long, help: "Print the summary as JSON.")
+    @Flag(name: .long, help: "Print the summary as JSON (on a failed quality gate: the gates' report).")
     var json = false
 
     func run() throws {
@@ -36,19 +48,21 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
         options.schema = db.schema
         options.waitForLock = !noWait
         options.progress = progressPrinter("rebuild")
-        let lake = try lakeOptions.open()
-        let tables = try warehouseTables(lake)
-        printPublishReport(try WarehousePublisher.publish(tables: tables, to: db.target, options: options), json: json)
-        try db.publishNormalized(lake, options: options, json: json)
-    }
-
-    /// The warehouse built in memory from the lake (new surrogate keys saved to the lake's key
-    /// registry), streamed straight into the load.
-    private func warehouseTables(_ lake: Lake) throws -> [(name: String, batch: Batch)] {
-        let built = try buildWarehouse(lake: lake, options: BuildOptions())
-        if Terminal.stderrIsTTY {
-            FileOutput.standardError.write("rebuild: built \(built.tables.count) warehouse tables from \(lake.root)\n")
+        try recordedRun("rebuild", lakeRoot: lakeOptions.root, options: runOptions) { run in
+            do {
+                let lake = try lakeOptions.open()
+                let config = try QualityConfig.load(lake: lake)
+                let result = try GatedPublish.rebuild(lake: lake, to: db.target, options: options, config: config,
+                                                      history: RunHistory.factRows(lake))
+                run.record(result)
+                if !json { print(result.quality.text(), terminator: "") }
+                printPublishReport(result.publish, json: json)
+                try db.publishNormalized(lake, options: options, json: json)
+            } catch let e as QualityGateFailure {
+                run.record(e.report)
+                printQualityReport(e.report, json: json)
+                throw CommandFailure("rebuild: \(e)")
+            }
         }
-        return built.tables
     }
 }
