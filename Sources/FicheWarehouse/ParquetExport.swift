@@ -178,7 +178,8 @@ public enum ParquetExport {
         }
 
         let manifest = ExportManifest(ficheVersion: FicheVersion.current, createdAt: ISO8601DateFormatter().string(from: start),
-                                      lake: lake.root, uuidAs: request.options.uuidAs.rawValue,
+                                      lake: lake.root.hasPrefix("/") ? lake.root : FileManager.default.currentDirectoryPath + "/" + lake.root,
+                                      uuidAs: request.options.uuidAs.rawValue,
                                       compression: request.options.codec == .zstd ? "zstd" : "none", tables: tables)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
