@@ -2,12 +2,13 @@
 -- The definitions are Sources/FicheWarehouse/WarehouseDefinitions.md ("Which rows take part",
 -- "Keys"); this file applies them to the src_* and keys_* views the driver (build.py) creates.
 --
--- Lake order. Every src_* view carries `_file` (the exported Parquet file's path) and `_row`
--- (the row's index inside that file, Spark's _metadata.row_index). `fiche export` writes a
--- clinical table's rows in lake order, file after file in path order, so (_file, _row) IS
--- the lake order: explicit, and the same however Spark splits the files into tasks.
--- "The first row wins" is min(struct(_file, _row, ...)) per id: an ordinary aggregate that
--- Spark pre-aggregates per task, so no window has to hold all rows of an id or of a code.
+-- Lake order. Every src_* view carries `_file` (the file's place among the table's Parquet
+-- files, in path order) and `_row` (the row's index inside that file, Spark's
+-- _metadata.row_index). `fiche export` writes a clinical table's rows in lake order, file
+-- after file, so (_file, _row) IS the lake order: explicit, and the same however Spark
+-- splits the files into tasks. "The first row wins" is min(struct(_file, _row, ...)) per
+-- id: an ordinary aggregate that Spark pre-aggregates per task, so no window has to hold
+-- all rows of an id or of a code.
 
 -- Only encounters dated inside the range (--from/--to; everything without them) take part.
 CREATE OR REPLACE TEMPORARY VIEW encounters_in_range AS

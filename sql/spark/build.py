@@ -3,7 +3,7 @@ clinical model and key registry, and writes the eleven warehouse tables as Parqu
 
     spark-submit sql/spark/build.py EXPORT_DIR OUT_DIR [--as-of D] [--from D] [--to D]
 
-EXPORT_DIR is what `fiche export --clinical _keys_patient … --uuid-as string` wrote: one
+EXPORT_DIR is what `fiche export --clinical --keys --uuid-as string` wrote: one
 folder per table (facilities, patients, encounters, procedures, diagnosis_codes, diagnoses,
 reports, and the key registry _keys_patient, _keys_facility, _keys_encounter,
 _keys_procedure, _keys_diagnosis). A registry table that is missing reads as empty (a first
@@ -57,7 +57,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="build.py",
         description="Build Fiche's warehouse with Spark SQL from an exported clinical model.")
-    p.add_argument("export_dir", help="folder written by `fiche export --clinical _keys_* --uuid-as string`")
+    p.add_argument("export_dir", help="folder written by `fiche export --clinical --keys --uuid-as string`")
     p.add_argument("out_dir", help="folder (or any Hadoop path) to write the eleven tables into")
     p.add_argument("--keys", metavar="DIR", help="folder holding the _keys_* tables (default: EXPORT_DIR)")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="date ages are taken at (default: latest encounter)")
@@ -98,36 +98,49 @@ def date_literal(v, default):
     return f"DATE'{v}'" if v else default
 
 
-def exists(spark, path):
-    """Whether a path exists, through Hadoop's FileSystem (local, HDFS, S3 alike)."""
+def parquet_files(spark, path):
+    """The Parquet files directly inside a folder, in path order (None if the folder is
+    absent), listed through Hadoop's FileSystem, so local, HDFS and S3 paths alike."""
     jvm = spark.sparkContext._jvm
     conf = spark.sparkContext._jsc.hadoopConfiguration()
-    p = jvm.org.apache.hadoop.fs.Path(path)
-    return p.getFileSystem(conf).exists(p)
+    folder = jvm.org.apache.hadoop.fs.Path(path)
+    fs = folder.getFileSystem(conf)
+    if not fs.exists(folder):
+        return None
+    names = [st.getPath().toString() for st in fs.listStatus(folder) if st.isFile()]
+    names = [n for n in names if n.endswith(".parquet") and not n.rsplit("/", 1)[-1].startswith((".", "_"))]
+    # part-2 before part-10: digits compare as numbers.
+    return sorted(names, key=lambda n: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", n)])
 
 
 def register_input(spark, view, path, ddl, columns):
-    """A view over one exported table with its lake order: `_file` (the Parquet file) and
-    `_row` (the row's index in that file). An absent table reads as empty."""
+    """A view over one exported table with its lake order: `_file` (the file's place among
+    the table's files, in path order) and `_row` (the row's index inside that file, Spark's
+    _metadata.row_index). An absent table reads as empty."""
+    from functools import reduce
     from pyspark.sql import functions as F
     from pyspark.sql.utils import AnalysisException
 
-    if exists(spark, path):
-        try:
-            # The files by glob: Spark skips a folder whose name starts with `_` (_keys_*).
-            df = spark.read.parquet(f"{path}/*.parquet")
-        except AnalysisException as e:
-            if "PARQUET_TYPE_ILLEGAL" in str(e) or "UUID" in str(e):
-                raise BuildError(f"{path}: Spark cannot read Parquet's UUID type; export with "
-                                 f"`fiche export … --uuid-as string`") from None
-            raise
-        missing = [c for c in columns if c not in df.columns]
-        if missing:
-            raise BuildError(f"{path}: no column {', '.join(missing)} (is this a Fiche export?)")
-        df = df.select(*columns, F.col("_metadata.file_path").alias("_file"),
-                       F.col("_metadata.row_index").alias("_row"))
+    files = parquet_files(spark, path)
+    if files:
+        parts = []
+        for ordinal, name in enumerate(files):
+            try:
+                # Each file by name: Spark would skip a folder whose name starts with `_` (_keys_*).
+                df = spark.read.parquet(name)
+            except AnalysisException as e:
+                if "PARQUET_TYPE_ILLEGAL" in str(e) or "UUID" in str(e):
+                    raise BuildError(f"{name}: Spark cannot read Parquet's UUID type; export with "
+                                     f"`fiche export … --uuid-as string`") from None
+                raise
+            missing = [c for c in columns if c not in df.columns]
+            if missing:
+                raise BuildError(f"{name}: no column {', '.join(missing)} (is this a Fiche export?)")
+            parts.append(df.select(*columns, F.lit(ordinal).alias("_file"),
+                                   F.col("_metadata.row_index").alias("_row")))
+        df = reduce(lambda a, b: a.unionByName(b), parts)
     else:
-        df = spark.createDataFrame([], ddl + ", _file STRING, _row BIGINT")
+        df = spark.createDataFrame([], ddl + ", _file INT, _row BIGINT")
     df.createOrReplaceTempView(view)
 
 
