@@ -63,6 +63,7 @@ CREATE OR REPLACE TEMPORARY VIEW bridge_encounter_procedure AS
 SELECT encounter_key, procedure_key, date_key, CAST(least(rows_, 32767) AS SMALLINT) AS quantity
 FROM bridge_procedure_counts;
 
+-- quantity = that code's diagnosis rows in the encounter, so num_diagnoses = sum(quantity).
 CREATE OR REPLACE TEMPORARY VIEW bridge_encounter_diagnosis AS
-SELECT encounter_key, diagnosis_key, date_key, is_primary
+SELECT encounter_key, diagnosis_key, date_key, is_primary, CAST(least(rows_, 32767) AS SMALLINT) AS quantity
 FROM bridge_diagnosis_counts;
