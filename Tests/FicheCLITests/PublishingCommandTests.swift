@@ -112,6 +112,17 @@ struct PublishingCommandTests {
         let answers = try #require(try json(report) as? [[String: Any]])
         #expect(answers.count == AnalyticsQueries.all.count)
         #expect(answers.allSatisfy { $0["rows"] is [Any] && $0["query"] is String })
+
+        // A warehouse published by an older fiche (no diagnosis quantity yet): a backfill says
+        // to publish it whole first and changes nothing; a whole publish then a backfill work.
+        try c.execute("ALTER TABLE \(schema).bridge_encounter_diagnosis DROP COLUMN quantity")
+        let old = try c.scalar("SELECT count(*) FROM \(schema).fact_encounters")
+        let refused = try FicheBinary.run(["publish", "--lake", root, "--schema", schema, "--database", url, "--backfill", "2015-04"])
+        #expect(refused.status == 1, "\(refused.stderr)")
+        #expect(refused.stderr.contains("bridge_encounter_diagnosis") && refused.stderr.contains("publish it whole once"), "\(refused.stderr)")
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).fact_encounters") == old)
+        #expect(try FicheBinary.run(["publish", "--lake", root, "--schema", schema, "--database", url]).status == 0)
+        #expect(try FicheBinary.run(["publish", "--lake", root, "--schema", schema, "--database", url, "--backfill", "2015-04"]).status == 0)
     }
 
     @Test func exitCodesOfPublishRebuildReportAndVacuum() throws {
