@@ -51,7 +51,7 @@ import Testing
                     }
                     builder.add(block, from: first)
                 }
-            } catch is PadChestError {
+            } catch is SourceError {
                 headerRefusals += 1
                 continue
             }
@@ -89,7 +89,7 @@ import Testing
                     #expect(total < 64 << 20, "round \(round): inflated without end")
                     if total >= 64 << 20 { break }
                 }
-            } catch is InputFileError {
+            } catch is SourceError {
                 errors += 1
             }
             pre.close()
