@@ -110,8 +110,9 @@ struct PublishingCommandTests {
         let report = try FicheBinary.run(["report", "--schema", schema, "--database", url, "--format", "json"])
         #expect(report.status == 0, "\(report.stderr)")
         let answers = try #require(try json(report) as? [[String: Any]])
-        #expect(answers.count == AnalyticsQueries.all.count)
-        #expect(answers.allSatisfy { $0["rows"] is [Any] && $0["query"] is String })
+        let known = Set(AnalyticsQueries.all.map(\.name))
+        #expect(answers.count >= 4, "at least the original four questions")
+        #expect(answers.allSatisfy { ($0["query"] as? String).map(known.contains) == true && $0["rows"] is [Any] }, "\(answers)")
 
         // A warehouse published by an older fiche (no diagnosis quantity yet): a backfill says
         // to publish it whole first and changes nothing; a whole publish then a backfill work.
