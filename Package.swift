@@ -50,7 +50,7 @@ let package = Package(
             "FicheLake", "FicheSources", "FicheWarehouse", "FichePublish",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "FicheLakeTests", dependencies: ["FicheLake"]),
+        .testTarget(name: "FicheLakeTests", dependencies: ["FicheLake"], exclude: ["Fixtures"]),
         .testTarget(name: "FicheSourcesTests", dependencies: ["FicheSources", "FicheLake"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FicheWarehouseTests", dependencies: ["FicheWarehouse", "FicheSources", "FicheLake"]),

@@ -92,7 +92,8 @@ CREATE TABLE bridge_encounter_diagnosis (
     encounter_key bigint NOT NULL,
     diagnosis_key integer NOT NULL,
     date_key integer NOT NULL,
-    is_primary boolean NOT NULL
+    is_primary boolean NOT NULL,
+    quantity smallint NOT NULL
 ) PARTITION BY RANGE (date_key);
 
 CREATE TABLE mv_monthly_encounters (
@@ -313,9 +314,9 @@ COMMENT ON COLUMN fact_encounters.source IS 'Where the row came from: synthetic 
 
 COMMENT ON COLUMN fact_encounters.age_at_encounter IS 'Patient''s age in whole years on the encounter date; NULL when the birth year is unknown.';
 
-COMMENT ON COLUMN fact_encounters.num_procedures IS 'Number of procedures performed in the encounter.';
+COMMENT ON COLUMN fact_encounters.num_procedures IS 'Number of procedures performed in the encounter: the sum of its bridge_encounter_procedure quantities.';
 
-COMMENT ON COLUMN fact_encounters.num_diagnoses IS 'Number of diagnoses recorded in the encounter.';
+COMMENT ON COLUMN fact_encounters.num_diagnoses IS 'Number of diagnoses recorded in the encounter (with a known code): the sum of its bridge_encounter_diagnosis quantities.';
 
 COMMENT ON COLUMN fact_encounters.has_report IS 'True when the encounter has a report (e.g. a radiology report).';
 
@@ -338,6 +339,8 @@ COMMENT ON COLUMN bridge_encounter_diagnosis.diagnosis_key IS 'Surrogate key of 
 COMMENT ON COLUMN bridge_encounter_diagnosis.date_key IS 'Calendar day as a YYYYMMDD integer.';
 
 COMMENT ON COLUMN bridge_encounter_diagnosis.is_primary IS 'True when the diagnosis is the encounter''s primary diagnosis.';
+
+COMMENT ON COLUMN bridge_encounter_diagnosis.quantity IS 'How many of the encounter''s diagnosis rows carry this code (their sum over an encounter is its num_diagnoses).';
 
 COMMENT ON TABLE mv_monthly_encounters IS 'Encounter, patient, procedure and diagnosis totals per calendar month (recompute with refresh_all_warehouse_views()).';
 

@@ -95,6 +95,12 @@ enum CommitLog {
             guard c.version == v else {
                 throw LakeError(.corrupt, "file holds commit \(c.version), its name says \(v)", file: path)
             }
+            // Its schema's types too, here, so that the error names this file.
+            do {
+                _ = try c.decodedSchema()
+            } catch let e as LakeError {
+                throw LakeError(e.code, e.message, file: path, column: e.column)
+            }
             commits.append(c)
         }
         return commits

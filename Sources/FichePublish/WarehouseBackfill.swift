@@ -43,6 +43,7 @@ extension WarehousePublisher {
         // The rebuild's names too: a backfill and a rebuild of one schema never run at once.
         try names.lock(main, roles: [.live, .staging, .old, .backfill], wait: options.waitForLock)
         try names.claimLive(main, mustExist: true)
+        try checkLiveColumns(main, live)
         try names.clearLeftover(.backfill, main)
         try names.create(.backfill, main)
         do {
@@ -143,6 +144,29 @@ extension WarehousePublisher {
         try? main.execute("SELECT pg_advisory_unlock_all()")
         phase("analyze")
         return report
+    }
+
+    /// A backfill adds months to the live tables as they are: refuses, before touching anything,
+    /// a live warehouse whose columns differ from this version's (one published by an older
+    /// fiche, say, before bridge_encounter_diagnosis had `quantity`).
+    static func checkLiveColumns(_ c: PostgresConnection, _ live: SQLIdentifier) throws {
+        let rows = try c.query("""
+            SELECT c.relname, string_agg(a.attname, ',' ORDER BY a.attnum)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+            WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') GROUP BY c.relname
+            """, [live.name]).rows
+        let found = Dictionary(rows.compactMap { r in r[0].map { ($0, r[1] ?? "") } }, uniquingKeysWith: { a, _ in a })
+        for (table, schema) in Warehouse.tables {
+            let want = schema.names.joined(separator: ",")
+            guard let have = found[table], have == want else {
+                throw PublishError(.usage, """
+                    the live warehouse in schema \(live.name) was published with other columns than this fiche writes \
+                    (\(table): \(found[table] ?? "missing"); expected \(want)): publish it whole once \
+                    (`fiche rebuild` or `fiche publish` without --backfill), then backfill
+                    """)
+            }
+        }
     }
 
     /// Runs `body` in a transaction holding ACCESS EXCLUSIVE locks on every live warehouse

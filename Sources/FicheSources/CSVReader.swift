@@ -12,9 +12,12 @@
 //   many Windows exports write one.
 // - Problems make the record *bad* but never stop the reader; it records the first issue
 //   (kind, line, column, field) and carries on: a quote inside an unquoted field, text
-//   after a closing quote, invalid UTF-8, and an unterminated quoted field. A quoted field
-//   still open at the end of input (or longer than `maxQuotedBytes`) is unterminated: the
-//   record is cut at the end of its first physical line and reading resumes on the next.
+//   after a closing quote, invalid UTF-8, a NUL byte (no PostgreSQL text can hold one), and
+//   an unterminated quoted field. A quoted field still open at the end of input is
+//   unterminated; one still open `maxQuotedBytes` past its start, with its first line
+//   complete, is not closed within the limit: either way the record is cut at the end of its
+//   first physical line and reading resumes on the next. (A quoted field closed on its own
+//   line is read whole, however long: the line is.)
 
 /// A source of bytes for `CSVReader`: a `.gz` or plain file, or bytes in memory for tests.
 public protocol CSVByteSource {
@@ -48,6 +51,8 @@ public enum CSVIssueKind: UInt8, Sendable, CustomStringConvertible {
     case quoteInUnquotedField = 2
     case textAfterClosingQuote = 3
     case invalidUTF8 = 4
+    case nulByte = 5
+    case quotedFieldTooLong = 6
 
     public var description: String {
         switch self {
@@ -55,8 +60,16 @@ public enum CSVIssueKind: UInt8, Sendable, CustomStringConvertible {
         case .quoteInUnquotedField: "quote inside an unquoted field"
         case .textAfterClosingQuote: "text after a closing quote"
         case .invalidUTF8: "invalid UTF-8"
+        case .nulByte: "NUL byte"
+        case .quotedFieldTooLong: "quoted field not closed within \(CSVLimits.maxQuotedBytes >> 20) MiB"
         }
     }
+}
+
+/// The reader's default limits (messages name them).
+public enum CSVLimits {
+    /// A quoted field still open after this many bytes is taken as broken, not read on.
+    public static let maxQuotedBytes = 1 << 20
 }
 
 /// The first problem found in a record, located by physical line, byte column (1-based)
@@ -154,12 +167,12 @@ public struct CSVBlock {
 
 /// Byte classes for the reader's scanning loops.
 enum CSVByteClass {
-    /// 1 where an unquoted field's scan must stop: separator, line end, quote, non-ASCII.
+    /// 1 where an unquoted field's scan must stop: separator, line end, quote, NUL, non-ASCII.
     nonisolated(unsafe) static let plainStop: UnsafePointer<UInt8> = makeTable(
-        [UInt8(ascii: ","), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\"")])
-    /// 1 where a quoted field's scan must stop: quote, line end, non-ASCII.
+        [UInt8(ascii: ","), UInt8(ascii: "\n"), UInt8(ascii: "\r"), UInt8(ascii: "\""), 0])
+    /// 1 where a quoted field's scan must stop: quote, line end, NUL, non-ASCII.
     nonisolated(unsafe) static let quotedStop: UnsafePointer<UInt8> = makeTable(
-        [UInt8(ascii: "\n"), UInt8(ascii: "\"")])
+        [UInt8(ascii: "\n"), UInt8(ascii: "\""), 0])
 
     static func makeTable(_ stops: [UInt8]) -> UnsafePointer<UInt8> {
         let t = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
@@ -195,7 +208,7 @@ public struct CSVReader<Source: CSVByteSource> {
     /// True when the input began with a UTF-8 byte-order mark (skipped).
     public private(set) var skippedByteOrderMark = false
 
-    public init(source: Source, blockSize: Int = 4 << 20, maxQuotedBytes: Int = 1 << 20) {
+    public init(source: Source, blockSize: Int = 4 << 20, maxQuotedBytes: Int = CSVLimits.maxQuotedBytes) {
         self.source = source
         capacity = max(blockSize, 16)
         buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
@@ -365,6 +378,11 @@ public struct CSVReader<Source: CSVByteSource> {
                         p += 1
                         curLine += 1
                         lineStart = p
+                    } else if b == 0 {
+                        if issue == nil {
+                            issue = CSVIssue(kind: .nulByte, line: curLine, column: p - lineStart + 1, field: fieldNo)
+                        }
+                        p += 1
                     } else {
                         let len = Self.utf8Length(s, p, n)
                         if len > 0 {
@@ -395,9 +413,10 @@ public struct CSVReader<Source: CSVByteSource> {
                     block.fieldStart.append(Int32(start))
                     block.fieldEnd.append(Int32(rawEnd))
                     block.fieldEscaped.append(false)
-                    // The unterminated quote is the reason given: it explains the cut.
+                    // The open quote is the reason given: it explains the cut.
+                    let kind: CSVIssueKind = atEOF ? .unterminatedQuote : .quotedFieldTooLong
                     block.issues.append((block.recordCount,
-                                         CSVIssue(kind: .unterminatedQuote, line: quoteLine, column: quoteColumn, field: fieldNo)))
+                                         CSVIssue(kind: kind, line: quoteLine, column: quoteColumn, field: fieldNo)))
                     block.recordFirstField.append(Int32(block.fieldStart.count))
                     block.recordLine.append(startLine)
                     block.recordStart.append(Int32(start))
@@ -438,9 +457,10 @@ public struct CSVReader<Source: CSVByteSource> {
                         if atEOF { p += 1; continue }
                         break  // need the next byte
                     }
-                    if b == quote {
+                    if b == quote || b == 0 {
                         if issue == nil {
-                            issue = CSVIssue(kind: .quoteInUnquotedField, line: curLine, column: p - lineStart + 1, field: fieldNo)
+                            issue = CSVIssue(kind: b == 0 ? .nulByte : .quoteInUnquotedField, line: curLine,
+                                             column: p - lineStart + 1, field: fieldNo)
                         }
                         p += 1
                         continue

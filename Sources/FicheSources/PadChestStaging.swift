@@ -60,6 +60,9 @@ public enum PadChestStaging {
 
     /// Position of ImageID in the CSV (the dedupe key).
     public static let imageIDPosition = 1
+    /// Positions of the study date and the birth year (checked against each other).
+    static let studyDatePosition = csvColumns.firstIndex { $0.name == "StudyDate_DICOM" }!
+    static let birthYearPosition = csvColumns.firstIndex { $0.name == "PatientBirth" }!
 
     /// The staging column that holds the physical line a row started on.
     public static let sourceLineColumn = "source_line"
@@ -238,7 +241,7 @@ public struct PadChestStagingBuilder {
         // 1. Reader issues and field counts.
         for (r, issue) in block.issues where r >= first {
             blockBad[r - first] = true
-            blockReason[r - first] = "\(issue)"
+            blockReason[r - first] = Self.reason(issue)
         }
         for i in 0..<n where !blockBad[i] {
             let fc = block.fieldCount(first + i)
@@ -250,6 +253,14 @@ public struct PadChestStagingBuilder {
         // 2. Typed columns, one at a time, into block scratch; failures mark the row bad.
         for (c, spec) in PadChestStaging.csvColumns.enumerated() {
             parseColumn(block, first: first, n: n, column: c, spec: spec)
+        }
+        // 2b. A patient born after the study cannot be: the birth year is wrong.
+        let birthC = PadChestStaging.birthYearPosition, studyC = PadChestStaging.studyDatePosition
+        for i in 0..<n where !blockBad[i] && !blockNull[birthC][i] && !blockNull[studyC][i] {
+            let birth = blockI64[birthC][i], study = blockI64[studyC][i]
+            if PadChestFieldParsing.daysFromCivil(year: Int(birth), month: 1, day: 1) > Int(study) {
+                markBad(i, "PatientBirth: \(birth) is after the year of the study (StudyDate_DICOM \(CivilDate.text(study)))")
+            }
         }
         // 3. Dedupe and limit, in file order.
         blockKeep = Array(repeating: false, count: n)
@@ -285,6 +296,13 @@ public struct PadChestStagingBuilder {
         for i in 0..<lastRead where blockKeep[i] { sourceLines.append(Int64(block.recordLine[first + i])) }
         rowsKept += keptInBlock
         reserveForInput(blockBytes: block.bytes.count)
+    }
+
+    /// A reader issue as a quarantine reason, naming the PadChest column it is in.
+    static func reason(_ issue: CSVIssue) -> String {
+        let columns = PadChestStaging.csvColumns
+        let name = (1...columns.count).contains(issue.field) ? ", " + columns[issue.field - 1].name : ""
+        return "\(issue.kind) at line \(issue.line), column \(issue.column) (field \(issue.field)\(name))"
     }
 
     /// Raw text kept for a quarantined row, at most.

@@ -104,6 +104,7 @@ extension WarehouseBuilder {
         let bdDate = repeatPerFact(dateKey, diagRuns.offsets)
         let bdKey = diagnoses.keyOfPos.gathered(diagPos)
         let bdPrimary = diagRuns.anyOdd
+        let bdQty = clampedInt16(diagRuns.counts)
 
         var numProcedures = [Int32](repeating: 0, count: n)
         var numDiagnoses = [Int32](repeating: 0, count: n)
@@ -129,7 +130,7 @@ extension WarehouseBuilder {
             Column(.int64(bpEncounter)), Column(.int32(bpKey)), Column(.int32(bpDate)), Column(.int16(bpQty)),
         ])
         let bridgeDiagnosis = try makeBatch(Warehouse.bridgeEncounterDiagnosisSchema, [
-            Column(.int64(bdEncounter)), Column(.int32(bdKey)), Column(.int32(bdDate)), Column(.bool(bdPrimary)),
+            Column(.int64(bdEncounter)), Column(.int32(bdKey)), Column(.int32(bdDate)), Column(.bool(bdPrimary)), Column(.int16(bdQty)),
         ])
         return Fact(batch: batch, bridgeProcedure: bridgeProcedure, bridgeDiagnosis: bridgeDiagnosis,
                     dates: dates, monthIndex: monthIndex, patientPos: patientPos,

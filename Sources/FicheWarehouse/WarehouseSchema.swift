@@ -99,12 +99,14 @@ public enum Warehouse {
         Field("quantity", .int16, nullable: false),
     ])
 
-    /// One row per (encounter, diagnosis code); primary if any of its rows was.
+    /// One row per (encounter, diagnosis code); primary if any of its rows was; `quantity`
+    /// counts its rows, so the bridge's quantities sum to the fact's `num_diagnoses`.
     public static let bridgeEncounterDiagnosisSchema = Schema([
         Field("encounter_key", .int64, nullable: false),
         Field("diagnosis_key", .int32, nullable: false),
         Field("date_key", .int32, nullable: false),
         Field("is_primary", .bool, nullable: false),
+        Field("quantity", .int16, nullable: false),
     ])
 
     public static let mvMonthlyEncountersSchema = Schema([

@@ -54,7 +54,7 @@ struct WarehouseFixture {
         var eType = StringArray(), eSource = StringArray(), eAge: [Int16] = [], eAgeValid = Bitmap()
         var eNumP: [Int16] = [], eNumD: [Int16] = [], eReport: [Bool] = []
         var bpE: [Int64] = [], bpP: [Int32] = [], bpD: [Int32] = [], bpQ: [Int16] = []
-        var bdE: [Int64] = [], bdD: [Int32] = [], bdDate: [Int32] = [], bdPrimary: [Bool] = []
+        var bdE: [Int64] = [], bdD: [Int32] = [], bdDate: [Int32] = [], bdPrimary: [Bool] = [], bdQ: [Int16] = []
         var days = Set<Int32>()
         for month in months.sorted() {
             let count = encountersPerMonth + (month == extraMonth ? 7 : 0)
@@ -86,11 +86,14 @@ struct WarehouseFixture {
                     total += q
                 }
                 let nd = Int(mrng.next() % 4)
+                var diagnosisRows: Int16 = 0
                 for (k, code) in Array(0..<diagnoses.count).shuffled(using: &mrng).prefix(nd).enumerated() {
-                    bdE.append(key); bdD.append(Int32(code + 1)); bdDate.append(dateKey); bdPrimary.append(k == 0)
+                    let q = Int16(1 + (k + j + 1) % 2)
+                    bdE.append(key); bdD.append(Int32(code + 1)); bdDate.append(dateKey); bdPrimary.append(k == 0); bdQ.append(q)
+                    diagnosisRows += q
                 }
                 eNumP.append(total)
-                eNumD.append(Int16(nd))
+                eNumD.append(diagnosisRows)
                 eReport.append((mrng.next() + UInt64(variant)) % 3 != 0)
             }
         }
@@ -157,7 +160,7 @@ struct WarehouseFixture {
             col(.int64(bpE)), col(.int32(bpP)), col(.int32(bpD)), col(.int16(bpQ)),
         ])))
         t.append((Warehouse.bridgeEncounterDiagnosis, Batch(schema: Warehouse.bridgeEncounterDiagnosisSchema, columns: [
-            col(.int64(bdE)), col(.int32(bdD)), col(.int32(bdDate)), col(.bool(bdPrimary)),
+            col(.int64(bdE)), col(.int32(bdD)), col(.int32(bdDate)), col(.bool(bdPrimary)), col(.int16(bdQ)),
         ])))
 
         // Reference aggregates.

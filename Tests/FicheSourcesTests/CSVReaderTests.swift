@@ -152,6 +152,28 @@ extension String {
         #expect(half.count == 1 && half[0].issue?.kind == .invalidUTF8)
     }
 
+    @Test func nulBytesAndOverlongQuotedFieldsAreIssuesWhereverTheSplits() throws {
+        let text: [UInt8] = Array("a,b\n1,x".utf8) + [0] + Array("y\n\"q".utf8) + [0] + Array("\",2\nok,3\n".utf8)
+        let whole = try parseAll(text).records
+        #expect(whole.map(\.fields.count) == [2, 2, 2, 2])
+        #expect(whole[1].issue == CSVIssue(kind: .nulByte, line: 2, column: 4, field: 2))
+        #expect(whole[2].issue == CSVIssue(kind: .nulByte, line: 3, column: 3, field: 1))
+        #expect(whole[0].issue == nil && whole[3].issue == nil)
+        for split in 1...5 { #expect(try parseAll(text, splits: [split]).records == whole, "split \(split)") }
+        // A quoted field still open after the limit, with more input to come: too long (not
+        // unterminated), cut at its line's end; the next line is read as usual.
+        let long = Array("\"".utf8) + Array(repeating: UInt8(ascii: "x"), count: 30) + [10]
+            + Array(repeating: UInt8(ascii: "x"), count: 100) + Array("\",1\nnext,2\n".utf8)
+        let cut = try parseAll(long, blockSize: 16, maxQuotedBytes: 40).records
+        #expect(cut.first?.issue?.kind == .quotedFieldTooLong)
+        #expect(cut.last?.fields == ["next", "2"])
+        #expect(CSVIssueKind.quotedFieldTooLong.description == "quoted field not closed within 1 MiB")
+        // Closed on its own line, a quoted field of any length is data (the line is read whole).
+        let closed = Array("\"".utf8) + Array(repeating: UInt8(ascii: "x"), count: 100) + Array("\",1\nnext,2\n".utf8)
+        let read = try parseAll(closed, blockSize: 16, maxQuotedBytes: 40).records
+        #expect(read.map(\.issue) == [nil, nil] && read[0].fields[0].count == 100)
+    }
+
     @Test func seededRandomTablesRoundTripUnderRandomSplits() throws {
         var rng = SplitMix64(seed: 42)
         let alphabet: [String] = ["a", "b", "Z", " ", ",", "\"", "\n", "\r\n", "é", "ñ", "€", "𝄞", "'", "["]
@@ -236,11 +258,11 @@ extension String {
         }
     }
 
-    @Test func overlongQuotedFieldIsUnterminatedWithinBoundedMemory() throws {
+    @Test func overlongQuotedFieldIsCutWithinBoundedMemory() throws {
         let body = String(repeating: "z", count: 300)
         let text = "a,\"\(body)\nb,1\n" + String(repeating: "y\n", count: 200)
         let (records, _) = try parseAll(Array(text.utf8), blockSize: 64, maxQuotedBytes: 100)
-        #expect(records.first?.issue?.kind == .unterminatedQuote)
+        #expect(records.first?.issue?.kind == .quotedFieldTooLong)
         #expect(records.count == 1 + 1 + 200)
         #expect(records[1].fields == ["b", "1"])
         #expect(records[1].line == 2)

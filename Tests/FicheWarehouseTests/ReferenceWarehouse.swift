@@ -149,8 +149,14 @@ struct ReferenceWarehouse {
             for c in procsOf[e.id] ?? [] { qty[keys.procedures[c]!, default: 0] += 1 }
             for (k, q) in qty.sorted(by: { $0.key < $1.key }) { bridgeP.append([cell(ek), cell(k), cell(dk), cell(q)]) }
             var primary: [Int64: Bool] = [:]
-            for (c, isPrimary) in diagsOf[e.id] ?? [] { primary[keys.diagnoses[c]!] = (primary[keys.diagnoses[c]!] ?? false) || isPrimary }
-            for (k, pr) in primary.sorted(by: { $0.key < $1.key }) { bridgeD.append([cell(ek), cell(k), cell(dk), cell(pr)]) }
+            var diagnosisRows: [Int64: Int] = [:]
+            for (c, isPrimary) in diagsOf[e.id] ?? [] {
+                primary[keys.diagnoses[c]!] = (primary[keys.diagnoses[c]!] ?? false) || isPrimary
+                diagnosisRows[keys.diagnoses[c]!, default: 0] += 1
+            }
+            for (k, pr) in primary.sorted(by: { $0.key < $1.key }) {
+                bridgeD.append([cell(ek), cell(k), cell(dk), cell(pr), cell(diagnosisRows[k]!)])
+            }
         }
         out[Warehouse.factEncounters] = factRows
         out[Warehouse.bridgeEncounterProcedure] = bridgeP
