@@ -14,6 +14,7 @@ import argparse
 import concurrent.futures
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -74,7 +75,11 @@ def main():
     write_pyarrow(tables, out, level)
     shutil.rmtree(out)
 
-    fiche_times, arrow_times = [], []
+    def cpu(who):
+        r = resource.getrusage(who)
+        return r.ru_utime + r.ru_stime
+
+    fiche_times, arrow_times, fiche_cpu, arrow_cpu = [], [], [], []
     fiche_sizes = arrow_sizes = None
     for r in range(a.runs):
         order = ["fiche", "pyarrow"] if r % 2 == 0 else ["pyarrow", "fiche"]
@@ -82,12 +87,17 @@ def main():
             shutil.rmtree(out, ignore_errors=True)
             t0 = time.perf_counter()
             if engine == "fiche":
+                c0 = cpu(resource.RUSAGE_CHILDREN)
                 fiche_sizes = run_fiche(a.fiche, a.lake, out, a.fiche_level)
                 fiche_times.append(time.perf_counter() - t0)
+                fiche_cpu.append(cpu(resource.RUSAGE_CHILDREN) - c0)
             else:
+                c0 = cpu(resource.RUSAGE_SELF)
                 arrow_sizes = write_pyarrow(tables, out, level)
                 arrow_times.append(time.perf_counter() - t0)
-        print(f"run {r + 1}: fiche {fiche_times[-1]:.3f} s, pyarrow {arrow_times[-1]:.3f} s", file=sys.stderr)
+                arrow_cpu.append(cpu(resource.RUSAGE_SELF) - c0)
+        print(f"run {r + 1}: fiche {fiche_times[-1]:.3f} s ({fiche_cpu[-1]:.2f} s CPU), "
+              f"pyarrow {arrow_times[-1]:.3f} s ({arrow_cpu[-1]:.2f} s CPU)", file=sys.stderr)
     shutil.rmtree(out, ignore_errors=True)
 
     ratios = [f / p for f, p in zip(fiche_times, arrow_times)]
@@ -97,6 +107,8 @@ def main():
         "fiche_seconds": {"median": statistics.median(fiche_times), "min": min(fiche_times), "max": max(fiche_times)},
         "pyarrow_seconds": {"median": statistics.median(arrow_times), "min": min(arrow_times), "max": max(arrow_times)},
         "paired_ratio": {"median": statistics.median(ratios), "min": min(ratios), "max": max(ratios)},
+        "fiche_cpu_seconds": {"median": statistics.median(fiche_cpu), "min": min(fiche_cpu), "max": max(fiche_cpu)},
+        "pyarrow_cpu_seconds": {"median": statistics.median(arrow_cpu), "min": min(arrow_cpu), "max": max(arrow_cpu)},
         "bytes": {t: {"fiche": fiche_sizes[t], "pyarrow": arrow_sizes[t]} for t in tables},
     }
     print(f"\n{'table':<16} {'rows':>10} {'fiche bytes':>12} {'pyarrow bytes':>14} {'fiche/pyarrow':>14}")
@@ -109,6 +121,9 @@ def main():
     print(f"\nfiche export (whole process)   median {fs['median']:.3f} s  (min {fs['min']:.3f}, max {fs['max']:.3f})")
     print(f"pyarrow write_table (write only) median {ps['median']:.3f} s  (min {ps['min']:.3f}, max {ps['max']:.3f})")
     print(f"fiche / pyarrow, paired by run: median {rs['median']:.2f}  (min {rs['min']:.2f}, max {rs['max']:.2f}), {a.runs} runs")
+    fc, pc = result["fiche_cpu_seconds"], result["pyarrow_cpu_seconds"]
+    print(f"CPU (user + sys): fiche median {fc['median']:.2f} s ({fc['min']:.2f}–{fc['max']:.2f}), "
+          f"pyarrow median {pc['median']:.2f} s ({pc['min']:.2f}–{pc['max']:.2f})")
     with open(os.path.join(a.work, "bench-export.json"), "w") as f:
         json.dump(result, f, indent=2)
 
