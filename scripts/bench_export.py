@@ -34,11 +34,10 @@ def write_pyarrow(tables, out, level):
         fd = os.open(path, os.O_RDONLY)
         os.fsync(fd)
         os.close(fd)
-        return os.path.getsize(path)
+        return name, os.path.getsize(path)
 
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        sizes = dict(zip(tables, pool.map(one, sorted(tables, key=lambda n: -tables[n].nbytes))))
-    return sizes
+        return dict(pool.map(one, sorted(tables, key=lambda n: -tables[n].nbytes)))
 
 
 def run_fiche(fiche, lake, out, level):
