@@ -11,7 +11,7 @@ struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
             each result as an aligned table (or CSV, or JSON). Queries:
             \(AnalyticsQueries.textReport.map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
 
-            Chart detail queries (run by --html and --svg, printed only when named with --query):
+            Chart detail queries (drawn by --html and --svg; in text and CSV only when named with --query):
             \(AnalyticsQueries.all.filter(\.chartDetail).map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
 
             --html FILE writes the answers as one self-contained web page with charts (inline \
@@ -61,7 +61,8 @@ struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
             try writeCharts()
             return
         }
-        let queries = query.isEmpty ? AnalyticsQueries.textReport : query.compactMap(AnalyticsQueries.named)
+        // JSON (for machines) answers every query; the text forms leave out the chart details.
+        let queries = !query.isEmpty ? query.compactMap(AnalyticsQueries.named) : format == "json" ? AnalyticsQueries.all : AnalyticsQueries.textReport
         let schema = try SQLIdentifier(db.schema)
         let connection = try PostgresConnection(db.target, applicationName: "fiche report")
         guard try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema.name]) == "1" else {
