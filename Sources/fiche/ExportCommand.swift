@@ -14,9 +14,11 @@ struct ExportCommand: ParsableCommand {
             output folder must be new or empty; inside it each table is a folder:
 
               OUT/dim_patient/part-0.parquet
-              OUT/fact_encounters/year=2015/month=01/part-0.parquet   (also both bridges:
-                                                                      Hive partitions by date_key month)
-              OUT/_SUCCESS    manifest (JSON): files, rows, lake versions; written last
+              OUT/fact_encounters/year=2015/month=01/part-0.parquet
+              OUT/_SUCCESS    the manifest (JSON): files, rows, lake versions
+
+            fact_encounters and both bridges are Hive partitions by the month of \
+            date_key; every other table is one file. _SUCCESS is written last.
 
             Each lake chunk becomes a row group (zstd, dictionary-encoded where that pays, \
             min/max/null-count statistics), so engines prune by month and by value.
@@ -32,9 +34,11 @@ struct ExportCommand: ParsableCommand {
 
             Examples:
               fiche export --warehouse --out /tmp/wh
-              duckdb -c "SELECT count(*) FROM read_parquet('/tmp/wh/fact_encounters/**/*.parquet', hive_partitioning=true) WHERE year = 2015"
               fiche export --clinical --keys --uuid-as string --out /tmp/for-spark
               fiche export encounters --version 3 --out /tmp/enc-v3 --json
+            then, in DuckDB:
+              SELECT count(*) FROM read_parquet('/tmp/wh/fact_encounters/**/*.parquet',
+                hive_partitioning = true) WHERE year = 2015;
             """)
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case parquet }

@@ -78,11 +78,13 @@ enum InteropLake {
         try t.append(typesBatch(rows: 0, seed: 3), to: "empty_table")
         try t.commit()
 
-        // 40,000 distinct strings of ~45 bytes (a 1.9 MB dictionary, past the 1 MiB limit:
-        // PLAIN) beside a five-value column (dictionary-encoded) and an int id.
+        // 60,000 distinct strings of ~75 bytes, each twice (a dictionary would pay, but it
+        // would hold 4.9 MB, past the 4 MiB limit: PLAIN) beside a five-value column
+        // (dictionary-encoded) and an int id.
         var rng = SplitMix64(seed: 4)
-        let n = 40_000
-        let unique = StringArray((0..<n).map { "patient note \($0) — \(rng.next()) é" })
+        let n = 120_000
+        let notes = (0..<n / 2).map { "patient note \($0) — \(rng.next()) \(rng.next()) é ñ · fiche" }
+        let unique = StringArray((0..<n).map { notes[$0 / 2] })
         let few = StringArray((0..<n).map { ["Kigali", "Huye", "Musanze", "Rubavu", "Nyagatare"][$0 % 5] })
         let d = LakeTransaction(lake: lake, source: "interop fixture", operation: "append")
         try d.append(Batch(schema: Schema([Field("id", .int64, nullable: false), Field("unique_text", .string, nullable: false),
@@ -106,7 +108,7 @@ struct ParquetInteropFixture {
         #expect(try lake.table("one_row").snapshot().rowCount == 1)
         let empty = try lake.table("empty_table").snapshot()
         #expect(empty.rowCount == 0 && empty.schema?.fields.count == 42)
-        #expect(try lake.table("dict_overflow").snapshot().rowCount == 40_000)
+        #expect(try lake.table("dict_overflow").snapshot().rowCount == 120_000)
     }
 
     @Test func aTableWritesAParquetFileWithItsMagicAndFooter() throws {

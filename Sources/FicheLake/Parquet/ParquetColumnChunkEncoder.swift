@@ -112,28 +112,31 @@ struct ParquetColumnChunkEncoder {
         let n = values.count
         guard n > 0 else { return nil }
         let limit = options.dictionaryBytes
+        // More distinct values than half the rows: a dictionary would save little, so stop
+        // building it early (a column of unique ids gives up after n / 2 values, not n).
+        let most = max(1, n / 2)
         var page: [UInt8] = []
         var indices: DictionaryIndices
         switch values {
         case .boolean, .double:
             return nil
         case .int32(let v):
-            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: limit / 4, entryBytes: 4) }),
+            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: min(most, limit / 4), entryBytes: 4) }),
                   Self.pays(d.indices, plain: values.plainBytes) else { return nil }
             d.entries.withUnsafeBufferPointer { ParquetPhysicalValues.appendLittleEndian($0, &page) }
             indices = d.indices
         case .int64(let v):
-            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: limit / 8, entryBytes: 8) }),
+            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: min(most, limit / 8), entryBytes: 8) }),
                   Self.pays(d.indices, plain: values.plainBytes) else { return nil }
             d.entries.withUnsafeBufferPointer { ParquetPhysicalValues.appendLittleEndian($0, &page) }
             indices = d.indices
         case .fixed16(let v):
-            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: limit / 16, entryBytes: 16) }),
+            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: min(most, limit / 16), entryBytes: 16) }),
                   Self.pays(d.indices, plain: values.plainBytes) else { return nil }
             ParquetPhysicalValues.fixed16(d.entries).appendPlain(0..<d.entries.count, to: &page)
             indices = d.indices
         case .byteArray(let s):
-            guard let d = ParquetDictionary.build(s, maxBytes: limit), Self.pays(d.indices, plain: values.plainBytes) else { return nil }
+            guard let d = ParquetDictionary.build(s, maxEntries: most, maxBytes: limit), Self.pays(d.indices, plain: values.plainBytes) else { return nil }
             page.reserveCapacity(d.indices.plainBytes)
             s.bytes.withUnsafeBufferPointer { bytes in
                 for row in d.firstRows {

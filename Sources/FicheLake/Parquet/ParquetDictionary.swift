@@ -88,8 +88,8 @@ enum ParquetDictionary {
 
     /// The dictionary of strings: entries are value numbers of their first occurrence in
     /// `strings`. Nil once the PLAIN dictionary (4-byte length + bytes per entry) would pass
-    /// `maxBytes`.
-    static func build(_ strings: StringArray, maxBytes: Int) -> (firstRows: [Int32], indices: DictionaryIndices)? {
+    /// `maxBytes` or hold more than `maxEntries` values.
+    static func build(_ strings: StringArray, maxEntries: Int, maxBytes: Int) -> (firstRows: [Int32], indices: DictionaryIndices)? {
         let n = strings.count
         var firstRows: [Int32] = []
         var capacity = 1024
@@ -110,7 +110,7 @@ enum ParquetDictionary {
                             let e = slots[h]
                             if e < 0 {
                                 plainBytes += 4 + len
-                                if plainBytes > maxBytes {
+                                if plainBytes > maxBytes || firstRows.count >= maxEntries {
                                     ok = false
                                     return
                                 }

@@ -126,16 +126,34 @@ enum ParquetPhysicalValues {
         case .double(let v):
             for i in range { Self.appendLittleEndian(v[i].bitPattern, &out) }
         case .fixed16(let v):
-            for i in range {
-                withUnsafeBytes(of: v[i].high.bigEndian) { out.append(contentsOf: $0) }
-                withUnsafeBytes(of: v[i].low.bigEndian) { out.append(contentsOf: $0) }
+            let at = out.count
+            out.append(contentsOf: repeatElement(0, count: 16 * range.count))
+            v.withUnsafeBufferPointer { src in
+                out.withUnsafeMutableBytes { dst in
+                    var p = at
+                    for i in range {
+                        dst.storeBytes(of: src[i].high.bigEndian, toByteOffset: p, as: UInt64.self)
+                        dst.storeBytes(of: src[i].low.bigEndian, toByteOffset: p + 8, as: UInt64.self)
+                        p += 16
+                    }
+                }
             }
         case .byteArray(let s):
-            s.bytes.withUnsafeBufferPointer { bytes in
-                for i in range {
-                    let r = s.range(i)
-                    Self.appendLittleEndian(UInt32(r.count), &out)
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[r]))
+            guard !range.isEmpty else { return }
+            let first = Int(s.offsets[range.lowerBound]), last = Int(s.offsets[range.upperBound])
+            let at = out.count
+            out.append(contentsOf: repeatElement(0, count: 4 * range.count + last - first))
+            s.bytes.withUnsafeBytes { bytes in
+                s.offsets.withUnsafeBufferPointer { off in
+                    out.withUnsafeMutableBytes { dst in
+                        var p = at
+                        for i in range {
+                            let start = Int(off[i]), n = Int(off[i + 1]) - start
+                            dst.storeBytes(of: UInt32(n).littleEndian, toByteOffset: p, as: UInt32.self)
+                            if n > 0 { (dst.baseAddress! + p + 4).copyMemory(from: bytes.baseAddress! + start, byteCount: n) }
+                            p += 4 + n
+                        }
+                    }
                 }
             }
         }

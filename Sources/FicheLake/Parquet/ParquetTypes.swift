@@ -28,7 +28,7 @@ public struct ParquetWriteOptions: Sendable {
     public var keyValues: [(String, String)]
 
     public init(uuidAs: ParquetUUIDRepresentation = .uuid, codec: ParquetCodec = .zstd, zstdLevel: Int = 3,
-                pageBytes: Int = 1 << 20, dictionaryBytes: Int = 1 << 20, statisticsMaxBytes: Int = 256,
+                pageBytes: Int = 1 << 20, dictionaryBytes: Int = 4 << 20, statisticsMaxBytes: Int = 256,
                 createdBy: String = "fiche version \(FicheVersion.current)", keyValues: [(String, String)] = []) {
         self.uuidAs = uuidAs
         self.codec = codec
