@@ -23,6 +23,9 @@ public struct PublishOptions: Sendable {
     /// server and return as soon as the new warehouse is live (false). Readers are not
     /// affected either way; a drop that does not finish is redone by the next run.
     public var waitForOldSchemaDrop = false
+    /// Fact rows a partition may hold before the next month starts a partition of its own:
+    /// runs of sparse months share one partition (0: one partition per month).
+    public var partitionRows = 100_000
 
     public init() {}
 }
@@ -65,6 +68,8 @@ public enum WarehousePublisher {
                 throw PublishError(.invalidData, "table \(bridge), row \(stray.rows[0]): date_key in \(stray.month / 100)-\(String(format: "%02d", stray.month % 100)), a month without encounters in fact_encounters")
             }
         }
+        // Partitions: a month of its own where the fact has many rows, runs of sparse months together.
+        let units = PartitionUnit.layout(plan.factMonthRows, maxRows: options.partitionRows)
         phase("validate")
 
         // 2. Lock, clear leftovers of a failed run, create the staging schema and the parents.
@@ -80,21 +85,27 @@ public enum WarehousePublisher {
             try main.execute("SET search_path = \(staging.quoted); SET jit = off; SET synchronous_commit = off")
             for table in WarehouseDDL.partitionedTables {
                 guard let schema = WarehouseDDL.schema(of: table) else { continue }
-                try main.execute(WarehouseDDL.createTable(table, schema: schema, partitioned: true))
+                // The DEFAULT partition now: created during the load, it would wait for the lock
+                // every other partition's transaction holds on the parent.
+                try main.execute([WarehouseDDL.createTable(table, schema: schema, partitioned: true), WarehouseDDL.createDefaultPartition(table)])
             }
             phase("prepare")
 
             // 3. Load: every table and month partition in its own transaction (created there,
             //    so COPY FREEZE applies), its key and indexes built right after its data.
             var jobs: [LoadJob] = []
+            var emptyDefaults: [String] = []
             for (table, schema) in Warehouse.tables {
                 guard let batch = byName[table] else { continue }
                 if WarehouseDDL.isPartitioned(table) {
-                    for (month, rows) in plan.months(of: table) {
-                        jobs.append(partitionJob(table, month: month, batch: batch, rows: rows, dimensionKeys: true, encounterKey: true))
+                    for unit in units {
+                        jobs.append(partitionJob(table, unit: unit, batch: batch, rows: plan.rows(of: table, in: unit),
+                                                 dimensionKeys: true, encounterKey: true))
                     }
-                    jobs.append(defaultPartitionJob(table, batch: batch, rows: plan.outOfRange(of: table)))
-                    report.partitions += plan.months(of: table).count
+                    let outside = plan.outOfRange(of: table)
+                    if !outside.isEmpty { jobs.append(defaultPartitionJob(table, batch: batch, rows: outside)) }
+                    emptyDefaults += outside.isEmpty ? [table] : []
+                    report.partitions += units.count
                 } else {
                     var after: [String] = []
                     if let pk = WarehouseDDL.primaryKey(table) { after.append(pk) }
@@ -124,15 +135,19 @@ public enum WarehousePublisher {
 
             // 4. Attach month partitions (their range CHECK spares the scan), then the parents'
             //    keys and indexes adopt the partitions' own, then foreign keys, comments, function.
-            try main.execute("BEGIN")
+            //    All in one round trip.
+            var attach = ["BEGIN"]
             for table in WarehouseDDL.partitionedTables {
-                for (month, _) in plan.months(of: table) { try main.execute(WarehouseDDL.attachPartition(table, month: month)) }
-                if let pk = WarehouseDDL.primaryKey(table) { try main.execute(pk) }
-                for index in WarehouseDDL.indexes where index.table == table { try main.execute(WarehouseDDL.createIndex(index)) }
+                attach += units.map { WarehouseDDL.attachPartition(table, unit: $0) }
+                if let pk = WarehouseDDL.primaryKey(table) { attach.append(pk) }
+                attach += WarehouseDDL.indexes.filter { $0.table == table }.map(WarehouseDDL.createIndex)
             }
-            try main.execute("COMMIT")
+            // An empty DEFAULT partition got its key and indexes from the parents' just now; a
+            // bridge's still needs its key to the fact's.
+            attach += WarehouseDDL.encounterBridges.filter(emptyDefaults.contains).map { WarehouseDDL.unitForeignKey($0, unit: nil) }
+            try main.execute(attach + ["COMMIT"])
             phase("attach")
-            for fk in WarehouseDDL.foreignKeys { try main.execute(WarehouseDDL.createForeignKey(fk)) }
+            try main.execute(WarehouseDDL.foreignKeys.map(WarehouseDDL.createForeignKey))
             phase("foreign keys")
             // The function's body names the live schema, which does not hold these tables yet.
             try main.execute((WarehouseDDL.comments() + ["SET check_function_bodies = off", WarehouseDDL.refreshFunction(liveSchema: live),
@@ -197,27 +212,27 @@ public enum WarehousePublisher {
     /// With `dimensionKeys`, the partition also gets the parent's foreign keys to the
     /// dimensions (checked now, on data still in cache); the parent's keys adopt them later
     /// without checking again. The dimensions must be loaded already.
-    static func partitionJob(_ table: String, month: Int, batch: Batch, rows: [Int32], dimensionKeys: Bool,
-                             encounterKey: Bool = false) -> LoadJob {
-        let p = WarehouseDDL.partitionName(table, month: month)
-        let b = WarehouseDDL.partitionBounds(month: month)
+    static func partitionJob(_ table: String, unit: PartitionUnit, batch: Batch, rows: [Int32], dimensionKeys: Bool,
+                             encounterKey: Bool = false, carry: [String] = []) -> LoadJob {
+        let p = unit.name(table)
+        let b = unit.bounds
         return LoadJob(table: p,
                        before: ["CREATE TABLE \(p) (LIKE \(table), CONSTRAINT \(p)_range CHECK (date_key >= \(b.from) AND date_key < \(b.to)))"],
                        batch: batch, rows: rows, freeze: true,
-                       after: partitionKeys(table, month: month, dimensionKeys: dimensionKeys, encounterKey: encounterKey),
+                       after: carry + partitionKeys(table, unit: unit, dimensionKeys: dimensionKeys, encounterKey: encounterKey),
                        isPartition: true, parent: table)
     }
 
     /// The DEFAULT partition (rows of no valid month), keyed like a month partition.
     static func defaultPartitionJob(_ table: String, batch: Batch, rows: [Int32]) -> LoadJob {
-        LoadJob(table: WarehouseDDL.defaultPartitionName(table), before: [WarehouseDDL.createDefaultPartition(table)],
+        LoadJob(table: WarehouseDDL.defaultPartitionName(table), before: [],
                 batch: batch, rows: rows, freeze: false,
-                after: partitionKeys(table, month: nil, dimensionKeys: true, encounterKey: true), isPartition: true, parent: table)
+                after: partitionKeys(table, unit: nil, dimensionKeys: true, encounterKey: true), isPartition: true, parent: table)
     }
 
     /// Primary key, indexes and (optionally) foreign keys of one partition (nil month = DEFAULT).
-    static func partitionKeys(_ table: String, month: Int?, dimensionKeys: Bool, encounterKey: Bool) -> [String] {
-        let p = month.map { WarehouseDDL.partitionName(table, month: $0) } ?? WarehouseDDL.defaultPartitionName(table)
+    static func partitionKeys(_ table: String, unit: PartitionUnit?, dimensionKeys: Bool, encounterKey: Bool) -> [String] {
+        let p = unit.map { $0.name(table) } ?? WarehouseDDL.defaultPartitionName(table)
         var after: [String] = []
         if let key = WarehouseDDL.primaryKeys[table] {
             after.append("ALTER TABLE \(p) ADD CONSTRAINT \(p)_pkey PRIMARY KEY (\(key.joined(separator: ", ")))")
@@ -232,7 +247,7 @@ public enum WarehousePublisher {
             }
         }
         if encounterKey && WarehouseDDL.encounterBridges.contains(table) {
-            after.append(WarehouseDDL.monthForeignKey(table, month: month))
+            after.append(WarehouseDDL.unitForeignKey(table, unit: unit))
         }
         return after
     }
@@ -260,10 +275,30 @@ public enum WarehousePublisher {
 
     /// One group per month (both bridges' keys to that month's fact partition, in order, as
     /// they lock the same fact partition); months run in parallel.
-    static func monthForeignKeyGroups(_ months: [Int], includeDefault: Bool) -> [[String]] {
-        var groups = months.map { m in WarehouseDDL.encounterBridges.map { WarehouseDDL.monthForeignKey($0, month: m) } }
-        if includeDefault { groups.append(WarehouseDDL.encounterBridges.map { WarehouseDDL.monthForeignKey($0, month: nil) }) }
+    static func unitForeignKeyGroups(_ units: [PartitionUnit], includeDefault: Bool) -> [[String]] {
+        var groups = units.map { u in WarehouseDDL.encounterBridges.map { WarehouseDDL.unitForeignKey($0, unit: u) } }
+        if includeDefault { groups.append(WarehouseDDL.encounterBridges.map { WarehouseDDL.unitForeignKey($0, unit: nil) }) }
         return groups
+    }
+
+    /// The partitions of the live fact (their bridges have the same), from the catalog.
+    static func liveUnits(_ c: PostgresConnection, live: SQLIdentifier) throws -> [PartitionUnit] {
+        let rows = try c.query("""
+            SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace
+            WHERE n.nspname = $1 AND p.relname = $2
+            """, [live.name, Warehouse.factEncounters]).rows
+        var units: [PartitionUnit] = []
+        for row in rows {
+            guard let bound = row.first ?? nil, bound != "DEFAULT" else { continue }
+            // FOR VALUES FROM (20150100) TO (20150200)
+            let numbers = bound.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            guard numbers.count == 2, let unit = PartitionUnit(from: numbers[0], to: numbers[1]) else {
+                throw PublishError(.usage, "schema \(live.name): a partition of \(Warehouse.factEncounters) has bounds \(bound), not whole months")
+            }
+            units.append(unit)
+        }
+        return units.sorted()
     }
 
     static func identity(_ n: Int) -> [Int32] { (0..<Int32(truncatingIfNeeded: n)).map { $0 } }
