@@ -141,6 +141,10 @@ extension WarehousePublisher {
                 let mv = WarehouseDDL.aggregateQueries.map(\.table)
                 swap.append("TRUNCATE " + mv.joined(separator: ", "))
                 swap += mv.map { "INSERT INTO \($0) SELECT * FROM \(side.quoted).\($0)_new" }
+                // The publish record no longer describes these months: the next rebuild is full.
+                if try main.scalar("SELECT to_regclass($1) IS NOT NULL", ["\(live.quoted).\(PublishRecord.table)"]) == "t" {
+                    swap.append("UPDATE \(PublishRecord.table) SET checksum = 0 WHERE item = 'format'")
+                }
                 try main.execute(swap)
             }
             phase("swap months")

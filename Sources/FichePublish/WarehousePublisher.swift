@@ -26,6 +26,11 @@ public struct PublishOptions: Sendable {
     /// Fact rows a partition may hold before the next month starts a partition of its own:
     /// runs of sparse months share one partition (0: one partition per month).
     public var partitionRows = 100_000
+    /// Republish only what changed since the live warehouse's publish record (`fiche rebuild`
+    /// without `--full`); falls back to a full rebuild, saying why, when it cannot.
+    public var incremental = false
+    /// Lake table → version the tables were built from, kept in the publish record.
+    public var lakeVersions: [String: Int] = [:]
 
     public init() {}
 }
@@ -37,6 +42,10 @@ public struct PublishReport: Sendable {
     /// (phase, seconds) in order.
     public var phases: [(name: String, seconds: Double)] = []
     public var partitions: Int = 0
+    /// "full" or "incremental".
+    public var mode = "full"
+    /// Why an incremental publish fell back to full, or what it replaced.
+    public var note: String?
 
     public var totalRows: Int { tables.reduce(0) { $0 + $1.rows } }
     public var totalBytes: Int { tables.reduce(0) { $0 + $1.bytes } }
@@ -70,16 +79,36 @@ public enum WarehousePublisher {
         }
         // Partitions: a month of its own where the fact has many rows, runs of sparse months together.
         let units = PartitionUnit.layout(plan.factMonthRows, maxRows: options.partitionRows)
+        let record = PublishRecord(build: byName, plan: plan, lake: options.lakeVersions)
         phase("validate")
 
         // 2. Lock, clear leftovers of a failed run, create the staging schema and the parents.
         let main = try PostgresConnection(target, applicationName: options.applicationName)
         defer { main.close() }
-        try names.lock(main, roles: [.live, .staging, .old], wait: options.waitForLock)
+        try names.lock(main, roles: [.live, .staging, .old, .backfill], wait: options.waitForLock)
         // Only schemas Fiche provably made are replaced or dropped; anything else stops here.
         try names.claimLive(main)
         try names.clearLeftover(.staging, main)
         try names.clearLeftover(.old, main)
+        if options.incremental {
+            switch try IncrementalPublish.decide(main, live: live, build: record, plan: plan, maxRows: options.partitionRows) {
+            case .incremental(let change):
+                report.mode = "incremental"
+                let months = change.units.map(\.description).joined(separator: ", ")
+                report.note = change.units.isEmpty && change.tables.isEmpty ? "nothing changed"
+                    : "replaced \(change.replaced.count) and added \(change.added.count) partitions of each of the fact and bridges"
+                      + (months.isEmpty ? "" : " (\(months))") + "; republished \(change.tables.isEmpty ? "no other table" : change.tables.joined(separator: ", "))"
+                phase("compare")
+                let done = try IncrementalPublish.run(change, main: main, names: names, target: target, byName: byName, plan: plan,
+                                                      record: record, options: options, phase: phase)
+                report.tables = done.tables
+                report.partitions = done.partitions
+                try? main.execute("SELECT pg_advisory_unlock_all()")
+                return report
+            case .full(let reason):
+                report.note = "full rebuild: " + reason
+            }
+        }
         try names.create(.staging, main)
         do {
             try main.execute("SET search_path = \(staging.quoted); SET jit = off; SET synchronous_commit = off")
@@ -115,6 +144,9 @@ public enum WarehousePublisher {
                                         batch: batch, rows: identity(batch.rowCount), freeze: true, after: after))
                 }
             }
+            let recordBatch = record.batch
+            jobs.append(LoadJob(table: PublishRecord.table, before: PublishRecord.createTable(), batch: recordBatch,
+                                rows: identity(recordBatch.rowCount), freeze: true, after: []))
             let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off",
                          // Staging work is thrown away on a crash anyway: no fsync wait per commit.
                          "SET synchronous_commit = off"]
@@ -240,16 +272,19 @@ public enum WarehousePublisher {
         after += WarehouseDDL.indexes.filter { $0.table == table }.map {
             "CREATE INDEX \(p)_\($0.columns.joined(separator: "_"))_idx ON \(p) (\($0.columns.joined(separator: ", ")))"
         }
-        if dimensionKeys {
-            // Always in the same order (the order of `foreignKeys`), so two connections never deadlock.
-            for fk in WarehouseDDL.foreignKeys where fk.table == table {
-                after.append("ALTER TABLE \(p) ADD CONSTRAINT \(p)_\(fk.columns.joined(separator: "_"))_fkey FOREIGN KEY (\(fk.columns.joined(separator: ", "))) REFERENCES \(fk.references) (\(fk.referencedColumns.joined(separator: ", ")))")
-            }
-        }
+        if dimensionKeys { after += dimensionForeignKeys(table, partition: p) }
         if encounterKey && WarehouseDDL.encounterBridges.contains(table) {
             after.append(WarehouseDDL.unitForeignKey(table, unit: unit))
         }
         return after
+    }
+
+    /// The partition `partition`'s keys to the dimensions (unqualified: the search_path finds them),
+    /// always in the same order (that of `foreignKeys`), so two connections never deadlock.
+    static func dimensionForeignKeys(_ table: String, partition p: String) -> [String] {
+        WarehouseDDL.foreignKeys.filter { $0.table == table }.map { fk in
+            "ALTER TABLE \(p) ADD CONSTRAINT \(p)_\(fk.columns.joined(separator: "_"))_fkey FOREIGN KEY (\(fk.columns.joined(separator: ", "))) REFERENCES \(fk.references) (\(fk.referencedColumns.joined(separator: ", ")))"
+        }
     }
 
     /// Renames live → old and staging → live (each re-marked) in one transaction that first
