@@ -20,7 +20,7 @@ struct Fiche: ParsableCommand {
             """,
         subcommands: [
             Ingest.self, GenerateCommand.self, PublishCommand.self, RebuildCommand.self, ReportCommand.self,
-            ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
+            ExportCommand.self, ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
             StressWrite.self, BuildCommand.self, BenchCommand.self,
         ])
 
@@ -41,7 +41,7 @@ struct Fiche: ParsableCommand {
             }
             let message = fullMessage(for: error)
             if code == .validationFailure {
-                FileOutput.standardError.write(message + "\n")
+                FileOutput.standardError.write(Terminal.scrubbed(message) + "\n")
                 Glibc.exit(2)
             }
             Terminal.fail(message.isEmpty ? "\(error)" : message)
