@@ -78,7 +78,12 @@ public enum WarehousePublisher {
             }
         }
         // Partitions: a month of its own where the fact has many rows, runs of sparse months together.
-        let units = PartitionUnit.layout(plan.factMonthRows, maxRows: options.partitionRows)
+        // No more than a quarter of the fact (at least 10,000 rows) per partition, either, so the
+        // connections share the fact's and bridges' load waves evenly.
+        let factRows = byName[Warehouse.factEncounters]?.rowCount ?? 0
+        let waveShare = max(10_000, (factRows + 2 * options.connections - 1) / max(1, 2 * options.connections))
+        let maxRows = options.partitionRows == 0 ? 0 : min(options.partitionRows, waveShare)
+        let units = PartitionUnit.layout(plan.factMonthRows, maxRows: maxRows)
         let record = PublishRecord(build: byName, plan: plan, lake: options.lakeVersions)
         phase("validate")
 
@@ -91,7 +96,7 @@ public enum WarehousePublisher {
         try names.clearLeftover(.staging, main)
         try names.clearLeftover(.old, main)
         if options.incremental {
-            switch try IncrementalPublish.decide(main, live: live, build: record, plan: plan, maxRows: options.partitionRows) {
+            switch try IncrementalPublish.decide(main, live: live, build: record, plan: plan, maxRows: maxRows) {
             case .incremental(let change):
                 report.mode = "incremental"
                 let months = change.units.map(\.description).joined(separator: ", ")
