@@ -4,7 +4,7 @@ import FichePublish
 import FicheWarehouse
 import Foundation
 
-struct RebuildCommand: ParsableCommand {
+struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
         abstract: "The nightly rebuild: build the warehouse from the lake and publish it atomically.",
@@ -49,16 +49,12 @@ struct RebuildCommand: ParsableCommand {
         options.waitForLock = !noWait
         options.progress = progressPrinter("rebuild")
         options.incremental = !full
-        do {
-            let lake = try lakeOptions.open()
-            // Recorded with the published warehouse: which lake versions it was built from.
-            for name in try lake.tableNames() { options.lakeVersions[name] = try lake.table(name).snapshot().version }
-            let tables = try warehouseTables(lake)
-            printPublishReport(try WarehousePublisher.publish(tables: tables, to: db.target, options: options), json: json)
-            try db.publishNormalized(lake, options: options, json: json)
-        } catch {
-            throw fail("rebuild", error)
-        }
+        let lake = try lakeOptions.open()
+        // Recorded with the published warehouse: which lake versions it was built from.
+        for name in try lake.tableNames() { options.lakeVersions[name] = try lake.table(name).snapshot().version }
+        let tables = try warehouseTables(lake)
+        printPublishReport(try WarehousePublisher.publish(tables: tables, to: db.target, options: options), json: json)
+        try db.publishNormalized(lake, options: options, json: json)
     }
 
     /// The warehouse built in memory from the lake (new surrogate keys saved to the lake's key
