@@ -1,5 +1,6 @@
 // Looks up the diagnosis code of a PadChest label: ICD-10 where the reviewable mapping
-// (sql/padchest_label_codes.csv) gives one, else a PADCHEST-FINDING code `PADCHEST:<label>`.
+// (Resources/padchest_label_codes.csv, compiled in by SwiftPM) gives one, else a
+// PADCHEST-FINDING code `PADCHEST:<label>`.
 
 import FicheLake
 
@@ -23,9 +24,12 @@ public struct PadChestLabelCodes: Sendable {
     public private(set) var labels: [[UInt8]] = []
     private var index: [UInt64: Int] = [:]
 
-    /// The built-in table (from sql/padchest_label_codes.csv).
+    /// The bytes of Resources/padchest_label_codes.csv, compiled in by SwiftPM (`.embedInCode`).
+    static var embeddedCSV: [UInt8] { PackageResources.padchest_label_codes_csv }
+
+    /// The built-in table (Resources/padchest_label_codes.csv).
     public static func builtIn() throws -> PadChestLabelCodes {
-        try PadChestLabelCodes(csv: Array(embeddedCSV.utf8), name: "padchest_label_codes.csv")
+        try PadChestLabelCodes(csv: embeddedCSV, name: "padchest_label_codes.csv")
     }
 
     /// Reads a mapping CSV with header `label,code,coding_system,description,category,umls_cui`.

@@ -141,8 +141,7 @@ struct BuildSummary {
             "counts": Dictionary(uniqueKeysWithValues: counts.map { ($0.0.replacingOccurrences(of: " ", with: "_"), $0.1) }),
         ]
         if let a = tables.report.asOf { object["as_of"] = CalendarDate.format(a) }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        return JSONText.document(object)
     }
 }
 

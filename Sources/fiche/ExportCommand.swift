@@ -53,7 +53,8 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("zstd-level"), help: ArgumentHelp("zstd compression level.", valueName: "1-19"))
     var zstdLevel = 3
     @OptionGroup var lakeOptions: LakeOptions
-    @Flag(help: "Print a JSON summary on stdout.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     enum UUIDRepresentation: String, ExpressibleByArgument, CaseIterable { case uuid, string }
 

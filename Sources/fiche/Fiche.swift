@@ -19,9 +19,9 @@ struct Fiche: ParsableCommand {
             Exit codes: 0 success, 1 failure, 2 usage error.
             """,
         subcommands: [
-            Ingest.self, GenerateCommand.self, PublishCommand.self, RebuildCommand.self, ReportCommand.self,
-            ExportCommand.self, ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
-            StressWrite.self, BuildCommand.self, BenchCommand.self,
+            IngestCommand.self, GenerateCommand.self, PublishCommand.self, RebuildCommand.self, ReportCommand.self,
+            ExportCommand.self, ListCommand.self, DumpCommand.self, VerifyCommand.self, LogCommand.self, VacuumCommand.self,
+            StressWriteCommand.self, BuildCommand.self, BenchCommand.self,
         ])
 
     /// Runs the command; every failure is reported here alone (FailureReport): one clear line

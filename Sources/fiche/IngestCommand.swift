@@ -7,14 +7,14 @@ import Foundation
 import Glibc
 #endif
 
-struct Ingest: ParsableCommand {
+struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
         abstract: "Load a source file into the lake.",
-        subcommands: [IngestPadChest.self])
+        subcommands: [IngestPadChestCommand.self])
 }
 
-struct IngestPadChest: ParsableCommand {
+struct IngestPadChestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "padchest",
         abstract: "Ingest the PadChest chest-radiograph metadata CSV (plain or .gz).",
@@ -29,7 +29,7 @@ struct IngestPadChest: ParsableCommand {
             mapped into the clinical model: patients, encounters (one per patient and study, \
             at Hospital Universitario San Juan de Alicante), procedures (one per image), \
             radiology reports and diagnoses (one per label; ICD-10 where \
-            sql/padchest_label_codes.csv maps it, else a PADCHEST-FINDING code). All tables \
+            the built-in padchest_label_codes.csv maps it, else a PADCHEST-FINDING code). All tables \
             are written in one lake transaction: an interrupted ingest leaves nothing behind, \
             and ingesting the same file again adds nothing.
 

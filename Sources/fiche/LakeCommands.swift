@@ -2,13 +2,14 @@ import ArgumentParser
 import FicheLake
 import Foundation
 
-struct ListTables: ParsableCommand {
+struct ListCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ls",
         abstract: "List the lake's tables: chunks, rows, sizes, compression ratio and last commit.")
 
     @OptionGroup var lakeOptions: LakeOptions
-    @Flag(help: "Print JSON for machines.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func run() throws {
         let lake = try lakeOptions.open()
@@ -72,8 +73,9 @@ enum DumpTarget {
     }
 }
 
-struct Dump: ParsableCommand {
+struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "dump",
         abstract: "Show a chunk file or a table: format, rows, and per column its type, encoding, sizes, nulls, min and max.",
         discussion: """
             TARGET is a chunk file (.fchk), a table folder, or a table name in the lake.
@@ -94,7 +96,8 @@ struct Dump: ParsableCommand {
     @Option(help: "Print this many rows (all rows for csv/json/jsonl when omitted).") var rows: Int?
     @Option(help: ArgumentHelp("Only these columns, comma-separated.", valueName: "a,b")) var columns: String?
     @Option(help: "table, csv, json or jsonl.") var format: Format = .table
-    @Flag(help: "Print the summary as JSON.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func validate() throws {
         if let rows, rows < 0 { throw ValidationError("--rows must be 0 or more") }
@@ -141,7 +144,7 @@ struct Dump: ParsableCommand {
             for r in 0..<n {
                 switch format {
                 case .table:
-                    tableRows.append(batch.columns.map { $0.text(at: r).map(Dump.displayCell) ?? "NULL" })
+                    tableRows.append(batch.columns.map { $0.text(at: r).map(DumpCommand.displayCell) ?? "NULL" })
                 case .csv:
                     out.write(batch.columns.map { $0.text(at: r)?.csvQuoted ?? "" }.joined(separator: ",") + "\n")
                 case .json, .jsonl:
@@ -259,7 +262,7 @@ struct DumpSummary {
             [c.field.name, c.field.type.description + (c.field.nullable ? "" : " not null"),
              c.encodings.joined(separator: ","), Terminal.bytes(c.compressed), Terminal.bytes(c.raw),
              Terminal.ratio(c.raw, c.compressed), Terminal.count(c.nulls),
-             c.min.map(Dump.displayCell) ?? "", c.max.map(Dump.displayCell) ?? ""]
+             c.min.map(DumpCommand.displayCell) ?? "", c.max.map(DumpCommand.displayCell) ?? ""]
         }
         return out + Terminal.table(["column", "type", "encoding", "compressed", "raw", "ratio", "nulls", "min", "max"],
                                     lines, rightAligned: [3, 4, 5, 6])
@@ -276,15 +279,17 @@ struct DumpSummary {
     }
 }
 
-struct Verify: ParsableCommand {
+struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Check every checksum and decode every value; exit 1 naming the first problem.",
         discussion: "TARGET is a chunk file, a table folder, a table name or a lake folder; without it, the whole lake.")
 
     @Argument(help: "A chunk file, a table folder, a table name or a lake folder (default: the whole lake).") var target: String?
     @OptionGroup var lakeOptions: LakeOptions
     @Flag(help: "Report every problem, not just the first.") var all = false
-    @Flag(help: "Print JSON for machines.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func run() throws {
         var report = VerifyReport()
@@ -320,13 +325,15 @@ struct Verify: ParsableCommand {
     }
 }
 
-struct Log: ParsableCommand {
+struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "Show a table's commit log: the audit trail of who wrote what, when, and how many rows.")
 
     @Argument(help: "A table name.") var table: String
     @OptionGroup var lakeOptions: LakeOptions
-    @Flag(help: "Print JSON for machines.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func run() throws {
         let lake = try lakeOptions.open()
@@ -349,8 +356,9 @@ struct Log: ParsableCommand {
     }
 }
 
-struct Vacuum: ParsableCommand {
+struct VacuumCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "vacuum",
         abstract: "Delete files no commit names: leftovers of crashed or aborted writers and replaced chunks.",
         discussion: """
             Waits for active writers of each table. Readers take no lock, so a chunk that a \
@@ -368,7 +376,8 @@ struct Vacuum: ParsableCommand {
     @Option(help: ArgumentHelp("Keep replaced chunks for this long after the commit that replaced them: 0, 90s, 30m, 12h or 7d.",
                                valueName: "duration"))
     var retain = "1h"
-    @Flag(help: "Print JSON for machines.") var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func validate() throws {
         if Self.seconds(retain) == nil {
@@ -403,7 +412,7 @@ struct Vacuum: ParsableCommand {
 }
 
 /// Commits the same rows to two tables in a loop; the crash-safety tests SIGKILL it.
-struct StressWrite: ParsableCommand {
+struct StressWriteCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stress-write", abstract: "Write test transactions in a loop (for crash tests).",
         shouldDisplay: false)

@@ -65,9 +65,7 @@ func printPublishReport(_ report: PublishReport, json: Bool) {
             "tables": report.tables.map { ["table": $0.table, "rows": $0.rows, "bytes": $0.bytes, "seconds": $0.seconds] },
             "phases": report.phases.map { ["phase": $0.name, "seconds": $0.seconds] },
         ]
-        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
-            print(String(decoding: data, as: UTF8.self))
-        }
+        print(JSONText.document(object))
         return
     }
     let total = report.phases.reduce(0) { $0 + $1.seconds }
@@ -124,8 +122,8 @@ struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
         valueName: "n"))
     var compareRuns = 5
 
-    @Flag(name: .long, help: "Print the summary as JSON.")
-    var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func validate() throws {
         if normalizedOnly && !db.includeNormalized {

@@ -324,8 +324,8 @@ func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).
 
     @Test func labelCodeTableMatchesTheReviewableCSV() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let file = try String(contentsOf: root.appendingPathComponent("sql/padchest_label_codes.csv"), encoding: .utf8)
-        #expect(file == PadChestLabelCodes.embeddedCSV + "\n")
+        let file = try Data(contentsOf: root.appendingPathComponent("Sources/FicheSources/Resources/padchest_label_codes.csv"))
+        #expect([UInt8](file) == PadChestLabelCodes.embeddedCSV)
         let codes = try PadChestLabelCodes.builtIn()
         let i = try #require(codes.lookup(Array("pleural effusion".utf8)))
         #expect(codes.codes[i] == DiagnosisCode(code: "J90", description: "Pleural effusion, not elsewhere classified",
