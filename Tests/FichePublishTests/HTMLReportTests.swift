@@ -103,7 +103,7 @@ import Testing
         if data.lakeVersions.isEmpty {
             #expect(HTMLReport.render(data, charts: []).contains("not recorded by this warehouse"))
             // The publisher's record: a row `lake:<table>` per lake table, the version in row_count.
-            try c.execute("CREATE TABLE \(schema)._fiche_publish (item text NOT NULL, month integer, row_count bigint NOT NULL, checksum bigint NOT NULL)")
+            try c.execute("CREATE TABLE IF NOT EXISTS \(schema)._fiche_publish (item text NOT NULL, month integer, row_count bigint NOT NULL, checksum bigint NOT NULL)")
             try c.execute("INSERT INTO \(schema)._fiche_publish VALUES ('format', NULL, 0, 42), ('lake:encounters', NULL, 7, 0), ('lake:patients', NULL, 3, 0), ('fact_encounters', 201501, 25, 99)")
         }
         let versions = try WarehouseReportData.lakeVersions(c, schema: try SQLIdentifier(schema))
