@@ -55,12 +55,11 @@ enum CopyLoader {
     /// Runs `job` in one transaction on `connection`: before, COPY, after, COMMIT.
     static func run(_ job: LoadJob, on connection: PostgresConnection, blockBytes: Int) throws -> TableLoadStats {
         let start = DispatchTime.now()
-        try connection.execute("BEGIN")
         do {
-            for s in job.before { try connection.execute(s) }
+            // Two round trips around the COPY: begin and create, then keys, indexes and commit.
+            try connection.execute(["BEGIN"] + job.before)
             let bytes = try copy(job, on: connection, blockBytes: blockBytes)
-            for s in job.after { try connection.execute(s) }
-            try connection.execute("COMMIT")
+            try connection.execute(job.after + ["COMMIT"])
             return TableLoadStats(table: job.label ?? job.table, rows: job.rowCount, bytes: bytes, seconds: seconds(since: start))
         } catch {
             try? connection.execute("ROLLBACK")

@@ -59,3 +59,101 @@ struct PartitionPlan {
         }
     }
 }
+
+/// The months one partition of the fact and of each bridge holds: `first` to `last` (YYYYMM),
+/// both included. A month with many rows is a unit of its own; runs of sparse months share
+/// one, so a warehouse of a few rows a month is not thousands of tiny tables. The fact and
+/// both bridges always have the same units, so a bridge partition's key to the fact names
+/// one fact partition.
+public struct PartitionUnit: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var first: Int
+    public var last: Int
+
+    public init(first: Int, last: Int) {
+        self.first = first
+        self.last = last
+    }
+
+    public init(month: Int) { self.init(first: month, last: month) }
+
+    public static func < (a: PartitionUnit, b: PartitionUnit) -> Bool { a.first < b.first }
+
+    /// YYYYMM after `month`.
+    public static func next(_ month: Int) -> Int { month % 100 == 12 ? (month / 100 + 1) * 100 + 1 : month + 1 }
+
+    public var months: [Int] {
+        var out: [Int] = []
+        var m = first
+        while m <= last {
+            out.append(m)
+            m = PartitionUnit.next(m)
+        }
+        return out
+    }
+
+    public func contains(_ month: Int) -> Bool { first <= month && month <= last }
+
+    /// date_key bounds: [first's YYYYMM00, the month after last's YYYYMM00).
+    public var bounds: (from: Int, to: Int) { (first * 100, PartitionUnit.next(last) * 100) }
+
+    /// `fact_encounters_p201501` for one month, `fact_encounters_p201501_201712` for several.
+    public func name(_ table: String) -> String {
+        first == last ? "\(table)_p\(first)" : "\(table)_p\(first)_\(last)"
+    }
+
+    public var description: String {
+        let f = String(format: "%04d-%02d", first / 100, first % 100), l = String(format: "%04d-%02d", last / 100, last % 100)
+        return first == last ? f : "\(f)..\(l)"
+    }
+
+    /// The unit a partition's bounds `FROM (from) TO (to)` describe, if they are whole months.
+    public init?(from: Int, to: Int) {
+        guard from % 100 == 0, to % 100 == 0, from < to else { return nil }
+        let f = from / 100, t = to / 100
+        guard (1...12).contains(f % 100), (1...12).contains(t % 100) else { return nil }
+        // last = the month before t
+        let l = t % 100 == 1 ? (t / 100 - 1) * 100 + 12 : t - 1
+        guard l >= f else { return nil }
+        self.init(first: f, last: l)
+    }
+
+    /// Units covering every month from the first to the last of `monthRows` (months ascending,
+    /// each with its fact rows): consecutive months share a unit while their rows together stay
+    /// within `maxRows`; a month past it starts the next. Months without rows between two
+    /// months with rows join the unit before them, so the units leave no gap. `maxRows` 0
+    /// gives one unit per month with rows.
+    public static func layout(_ monthRows: [(month: Int, rows: Int)], maxRows: Int) -> [PartitionUnit] {
+        var units: [PartitionUnit] = []
+        var rows = 0
+        for (month, n) in monthRows {
+            if var u = units.last, maxRows > 0, rows + n <= maxRows {
+                u.last = month
+                units[units.count - 1] = u
+                rows += n
+            } else {
+                if maxRows > 0, var u = units.last {
+                    // Close the gap: the previous unit runs to the month before this one.
+                    u.last = max(u.last, PartitionUnit(from: u.first * 100, to: month * 100)?.last ?? u.last)
+                    units[units.count - 1] = u
+                }
+                units.append(PartitionUnit(month: month))
+                rows = n
+            }
+        }
+        return units
+    }
+}
+
+extension PartitionPlan {
+    /// Row indices of `table` in `unit`'s months, month by month.
+    func rows(of table: String, in unit: PartitionUnit) -> [Int32] {
+        var out: [Int32] = []
+        for (month, rows) in months(of: table) where unit.contains(month) { out += rows }
+        return out
+    }
+
+    /// The fact's rows per month, for `PartitionUnit.layout`.
+    var factMonthRows: [(month: Int, rows: Int)] {
+        months(of: Warehouse.factEncounters).map { ($0.month, $0.rows.count) }
+    }
+}

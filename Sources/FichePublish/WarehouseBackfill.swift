@@ -46,6 +46,7 @@ extension WarehousePublisher {
         try checkLiveColumns(main, live)
         try names.clearLeftover(.backfill, main)
         try names.create(.backfill, main)
+        var replacedUnits: [PartitionUnit] = []
         do {
             // 1. The dimension rows, into side tables named <dim>_new.
             let setup = ["SET search_path = \(side.quoted), \(live.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off",
@@ -68,16 +69,28 @@ extension WarehousePublisher {
                 try main.execute("INSERT INTO \(live.quoted).\(table) SELECT * FROM \(side.quoted).\(table)_new ON CONFLICT (\(key.joined(separator: ", "))) DO NOTHING")
             }
             try main.execute("COMMIT")
-            // 3. The new month partitions, with their keys, indexes and dimension keys checked now
-            //    (unqualified dim_* names find the live dimensions), so attaching them checks nothing.
+            // 3. The new partitions: every live partition holding one of the months (a partition
+            //    may hold several sparse months: its other months' rows are carried over from the
+            //    live one), and one per month no partition holds yet. Keys, indexes and dimension
+            //    keys are checked now (unqualified dim_* names find the live dimensions), so
+            //    attaching them checks nothing.
+            let liveUnits = try WarehousePublisher.liveUnits(main, live: live)
+            var units = liveUnits.filter { u in months.contains(where: u.contains) }
+            units += months.filter { m in !liveUnits.contains { $0.contains(m) } }.map(PartitionUnit.init(month:))
+            units.sort()
+            replacedUnits = units
+            let monthList = months.map(String.init).joined(separator: ",")
+            let partitionMonth = WarehouseDDL.partitionMonthExpression("date_key")
             var jobs: [LoadJob] = []
             for table in WarehouseDDL.partitionedTables {
                 guard let batch = byName[table] else { continue }
-                let present = Dictionary(plan.months(of: table).map { ($0.month, $0.rows) }, uniquingKeysWith: { a, _ in a })
-                for month in months {
-                    jobs.append(partitionJob(table, month: month, batch: batch, rows: present[month] ?? [], dimensionKeys: true))
+                for unit in units {
+                    let carry = liveUnits.contains(unit) && !unit.months.allSatisfy(months.contains)
+                        ? ["INSERT INTO \(unit.name(table)) SELECT * FROM \(live.quoted).\(unit.name(table)) WHERE \(partitionMonth) <> ALL ('{\(monthList)}'::int[])"]
+                        : []
+                    jobs.append(partitionJob(table, unit: unit, batch: batch, rows: plan.rows(of: table, in: unit), dimensionKeys: true, carry: carry))
                 }
-                report.partitions += months.count
+                report.partitions += units.count
             }
             stats += try CopyLoader.runParallel(jobs, workers: options.connections, target: target, setup: setup,
                                                 blockBytes: options.blockBytes, applicationName: options.applicationName)
@@ -87,7 +100,7 @@ extension WarehousePublisher {
                 return s
             })
             // The new bridge months reference the new fact months (both in the side schema).
-            try CopyLoader.runStatementsParallel(monthForeignKeyGroups(months, includeDefault: false), workers: options.connections,
+            try CopyLoader.runStatementsParallel(unitForeignKeyGroups(units, includeDefault: false), workers: options.connections,
                                                  target: target, setup: setup, applicationName: options.applicationName)
             phase("load")
 
@@ -95,11 +108,10 @@ extension WarehousePublisher {
             //    any lock: views in the side schema show the live fact and bridges with these
             //    months replaced by the new partitions, and refresh_all_warehouse_views()'s own
             //    queries run over them (dimensions resolve to the live ones, already updated).
-            let partitionMonth = WarehouseDDL.partitionMonthExpression("date_key")
-            let monthList = months.map(String.init).joined(separator: ",")
+            let replaced = units.map { "(date_key >= \($0.bounds.from) AND date_key < \($0.bounds.to))" }.joined(separator: " OR ")
             let views = WarehouseDDL.partitionedTables.map { table in
-                "CREATE VIEW \(side.quoted).\(table) AS SELECT * FROM \(live.quoted).\(table) WHERE \(partitionMonth) <> ALL ('{\(monthList)}'::int[])"
-                    + months.map { " UNION ALL SELECT * FROM \(side.quoted).\(WarehouseDDL.partitionName(table, month: $0))" }.joined()
+                "CREATE VIEW \(side.quoted).\(table) AS SELECT * FROM \(live.quoted).\(table) WHERE NOT (\(replaced))"
+                    + units.map { " UNION ALL SELECT * FROM \(side.quoted).\($0.name(table))" }.joined()
             }
             let aggregates = WarehouseDDL.aggregateQueries.map {
                 "CREATE TABLE \(side.quoted).\($0.table)_new AS \($0.query)"
@@ -117,19 +129,23 @@ extension WarehousePublisher {
                     """, [live.name]).rows.compactMap { $0.first ?? nil })
                 var swap = ["SET LOCAL search_path = \(live.quoted)"]
                 for table in WarehouseDDL.partitionedTables.reversed() {
-                    for month in months where existing.contains(WarehouseDDL.partitionName(table, month: month)) {
-                        swap.append("DROP TABLE \(WarehouseDDL.partitionName(table, month: month))")
+                    for unit in units where existing.contains(unit.name(table)) {
+                        swap.append("DROP TABLE \(unit.name(table))")
                     }
                 }
                 for table in WarehouseDDL.partitionedTables {
-                    for month in months {
-                        swap.append("ALTER TABLE \(side.quoted).\(WarehouseDDL.partitionName(table, month: month)) SET SCHEMA \(live.quoted)")
-                        swap.append(WarehouseDDL.attachPartition(table, month: month))
+                    for unit in units {
+                        swap.append("ALTER TABLE \(side.quoted).\(unit.name(table)) SET SCHEMA \(live.quoted)")
+                        swap.append(WarehouseDDL.attachPartition(table, unit: unit))
                     }
                 }
                 let mv = WarehouseDDL.aggregateQueries.map(\.table)
                 swap.append("TRUNCATE " + mv.joined(separator: ", "))
                 swap += mv.map { "INSERT INTO \($0) SELECT * FROM \(side.quoted).\($0)_new" }
+                // The publish record no longer describes these months: the next rebuild is full.
+                if try main.scalar("SELECT to_regclass($1) IS NOT NULL", ["\(live.quoted).\(PublishRecord.table)"]) == "t" {
+                    swap.append("UPDATE \(PublishRecord.table) SET checksum = 0 WHERE item = 'format'")
+                }
                 try main.execute(swap)
             }
             phase("swap months")
@@ -138,7 +154,8 @@ extension WarehousePublisher {
             throw error
         }
         names.dropIfOurs(.backfill, main)
-        let analyze = WarehouseDDL.partitionedTables.flatMap { t in months.map { "\(live.quoted).\(WarehouseDDL.partitionName(t, month: $0))" } }
+        let units = replacedUnits
+        let analyze = WarehouseDDL.partitionedTables.flatMap { t in units.map { "\(live.quoted).\($0.name(t))" } }
             + Warehouse.tables.filter { !WarehouseDDL.isPartitioned($0.name) }.map { "\(live.quoted).\($0.name)" }
         try main.execute("ANALYZE " + analyze.joined(separator: ", "))
         try? main.execute("SELECT pg_advisory_unlock_all()")

@@ -61,8 +61,13 @@ public enum WarehouseDDL {
     public static let encounterBridges: [String] = [Warehouse.bridgeEncounterProcedure, Warehouse.bridgeEncounterDiagnosis]
 
     public static func monthForeignKey(_ bridge: String, month: Int?) -> String {
-        let p = month.map { partitionName(bridge, month: $0) } ?? defaultPartitionName(bridge)
-        let f = month.map { partitionName(Warehouse.factEncounters, month: $0) } ?? defaultPartitionName(Warehouse.factEncounters)
+        unitForeignKey(bridge, unit: month.map(PartitionUnit.init(month:)))
+    }
+
+    /// The bridge partition of `unit` (nil: the DEFAULT one) references the same unit's fact partition.
+    public static func unitForeignKey(_ bridge: String, unit: PartitionUnit?) -> String {
+        let p = unit.map { $0.name(bridge) } ?? defaultPartitionName(bridge)
+        let f = unit.map { $0.name(Warehouse.factEncounters) } ?? defaultPartitionName(Warehouse.factEncounters)
         return "ALTER TABLE \(p) ADD CONSTRAINT \(p)_encounter_fkey FOREIGN KEY (encounter_key, date_key) REFERENCES \(f) (encounter_key, date_key)"
     }
 
@@ -120,6 +125,11 @@ public enum WarehouseDDL {
     public static func partitionRangeCheck(_ table: String, month: Int) -> String {
         let b = partitionBounds(month: month)
         return "ALTER TABLE \(partitionName(table, month: month)) ADD CONSTRAINT \(partitionName(table, month: month))_range CHECK (date_key >= \(b.from) AND date_key < \(b.to))"
+    }
+
+    public static func attachPartition(_ table: String, unit: PartitionUnit) -> String {
+        let b = unit.bounds
+        return "ALTER TABLE \(table) ATTACH PARTITION \(unit.name(table)) FOR VALUES FROM (\(b.from)) TO (\(b.to))"
     }
 
     public static func attachPartition(_ table: String, month: Int) -> String {

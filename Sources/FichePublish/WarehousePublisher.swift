@@ -27,6 +27,14 @@ public struct PublishOptions: Sendable {
     /// it throws, nothing is swapped and the live schema stays as it was (the quality gates'
     /// row-count reconciliation, `PublishedRowCounts`).
     public var beforeSwap: (@Sendable (PostgresConnection, SQLIdentifier) throws -> Void)?
+    /// Fact rows a partition may hold before the next month starts a partition of its own:
+    /// runs of sparse months share one partition (0: one partition per month).
+    public var partitionRows = 100_000
+    /// Republish only what changed since the live warehouse's publish record (`fiche rebuild`
+    /// without `--full`); falls back to a full rebuild, saying why, when it cannot.
+    public var incremental = false
+    /// Lake table → version the tables were built from, kept in the publish record.
+    public var lakeVersions: [String: Int] = [:]
 
     public init() {}
 }
@@ -38,6 +46,10 @@ public struct PublishReport: Sendable {
     /// (phase, seconds) in order.
     public var phases: [(name: String, seconds: Double)] = []
     public var partitions: Int = 0
+    /// "full" or "incremental".
+    public var mode = "full"
+    /// Why an incremental publish fell back to full, or what it replaced.
+    public var note: String?
 
     public var totalRows: Int { tables.reduce(0) { $0 + $1.rows } }
     public var totalBytes: Int { tables.reduce(0) { $0 + $1.bytes } }
@@ -69,36 +81,69 @@ public enum WarehousePublisher {
                 throw PublishError(.invalidData, "table \(bridge), row \(stray.rows[0]): date_key in \(stray.month / 100)-\(String(format: "%02d", stray.month % 100)), a month without encounters in fact_encounters")
             }
         }
+        // Partitions: a month of its own where the fact has many rows, runs of sparse months together.
+        // No more than a quarter of the fact (at least 10,000 rows) per partition, either, so the
+        // connections share the fact's and bridges' load waves evenly.
+        let factRows = byName[Warehouse.factEncounters]?.rowCount ?? 0
+        let waveShare = max(10_000, (factRows + 2 * options.connections - 1) / max(1, 2 * options.connections))
+        let maxRows = options.partitionRows == 0 ? 0 : min(options.partitionRows, waveShare)
+        let units = PartitionUnit.layout(plan.factMonthRows, maxRows: maxRows)
+        let record = PublishRecord(build: byName, plan: plan, lake: options.lakeVersions)
         phase("validate")
 
         // 2. Lock, clear leftovers of a failed run, create the staging schema and the parents.
         let main = try PostgresConnection(target, applicationName: options.applicationName)
         defer { main.close() }
-        try names.lock(main, roles: [.live, .staging, .old], wait: options.waitForLock)
+        try names.lock(main, roles: [.live, .staging, .old, .backfill], wait: options.waitForLock)
         // Only schemas Fiche provably made are replaced or dropped; anything else stops here.
         try names.claimLive(main)
         try names.clearLeftover(.staging, main)
         try names.clearLeftover(.old, main)
+        if options.incremental {
+            switch try IncrementalPublish.decide(main, live: live, build: record, plan: plan, maxRows: maxRows) {
+            case .incremental(let change):
+                report.mode = "incremental"
+                let months = change.units.map(\.description).joined(separator: ", ")
+                report.note = change.units.isEmpty && change.tables.isEmpty ? "nothing changed"
+                    : "replaced \(change.replaced.count) and added \(change.added.count) partitions of each of the fact and bridges"
+                      + (months.isEmpty ? "" : " (\(months))") + "; republished \(change.tables.isEmpty ? "no other table" : change.tables.joined(separator: ", "))"
+                phase("compare")
+                let done = try IncrementalPublish.run(change, main: main, names: names, target: target, byName: byName, plan: plan,
+                                                      record: record, options: options, phase: phase)
+                report.tables = done.tables
+                report.partitions = done.partitions
+                try? main.execute("SELECT pg_advisory_unlock_all()")
+                return report
+            case .full(let reason):
+                report.note = "full rebuild: " + reason
+            }
+        }
         try names.create(.staging, main)
         do {
             try main.execute("SET search_path = \(staging.quoted); SET jit = off; SET synchronous_commit = off")
             for table in WarehouseDDL.partitionedTables {
                 guard let schema = WarehouseDDL.schema(of: table) else { continue }
-                try main.execute(WarehouseDDL.createTable(table, schema: schema, partitioned: true))
+                // The DEFAULT partition now: created during the load, it would wait for the lock
+                // every other partition's transaction holds on the parent.
+                try main.execute([WarehouseDDL.createTable(table, schema: schema, partitioned: true), WarehouseDDL.createDefaultPartition(table)])
             }
             phase("prepare")
 
             // 3. Load: every table and month partition in its own transaction (created there,
             //    so COPY FREEZE applies), its key and indexes built right after its data.
             var jobs: [LoadJob] = []
+            var emptyDefaults: [String] = []
             for (table, schema) in Warehouse.tables {
                 guard let batch = byName[table] else { continue }
                 if WarehouseDDL.isPartitioned(table) {
-                    for (month, rows) in plan.months(of: table) {
-                        jobs.append(partitionJob(table, month: month, batch: batch, rows: rows, dimensionKeys: true, encounterKey: true))
+                    for unit in units {
+                        jobs.append(partitionJob(table, unit: unit, batch: batch, rows: plan.rows(of: table, in: unit),
+                                                 dimensionKeys: true, encounterKey: true))
                     }
-                    jobs.append(defaultPartitionJob(table, batch: batch, rows: plan.outOfRange(of: table)))
-                    report.partitions += plan.months(of: table).count
+                    let outside = plan.outOfRange(of: table)
+                    if !outside.isEmpty { jobs.append(defaultPartitionJob(table, batch: batch, rows: outside)) }
+                    emptyDefaults += outside.isEmpty ? [table] : []
+                    report.partitions += units.count
                 } else {
                     var after: [String] = []
                     if let pk = WarehouseDDL.primaryKey(table) { after.append(pk) }
@@ -108,6 +153,9 @@ public enum WarehousePublisher {
                                         batch: batch, rows: identity(batch.rowCount), freeze: true, after: after))
                 }
             }
+            let recordBatch = record.batch
+            jobs.append(LoadJob(table: PublishRecord.table, before: PublishRecord.createTable(), batch: recordBatch,
+                                rows: identity(recordBatch.rowCount), freeze: true, after: []))
             let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off",
                          // Staging work is thrown away on a crash anyway: no fsync wait per commit.
                          "SET synchronous_commit = off"]
@@ -128,15 +176,19 @@ public enum WarehousePublisher {
 
             // 4. Attach month partitions (their range CHECK spares the scan), then the parents'
             //    keys and indexes adopt the partitions' own, then foreign keys, comments, function.
-            try main.execute("BEGIN")
+            //    All in one round trip.
+            var attach = ["BEGIN"]
             for table in WarehouseDDL.partitionedTables {
-                for (month, _) in plan.months(of: table) { try main.execute(WarehouseDDL.attachPartition(table, month: month)) }
-                if let pk = WarehouseDDL.primaryKey(table) { try main.execute(pk) }
-                for index in WarehouseDDL.indexes where index.table == table { try main.execute(WarehouseDDL.createIndex(index)) }
+                attach += units.map { WarehouseDDL.attachPartition(table, unit: $0) }
+                if let pk = WarehouseDDL.primaryKey(table) { attach.append(pk) }
+                attach += WarehouseDDL.indexes.filter { $0.table == table }.map(WarehouseDDL.createIndex)
             }
-            try main.execute("COMMIT")
+            // An empty DEFAULT partition got its key and indexes from the parents' just now; a
+            // bridge's still needs its key to the fact's.
+            attach += WarehouseDDL.encounterBridges.filter(emptyDefaults.contains).map { WarehouseDDL.unitForeignKey($0, unit: nil) }
+            try main.execute(attach + ["COMMIT"])
             phase("attach")
-            for fk in WarehouseDDL.foreignKeys { try main.execute(WarehouseDDL.createForeignKey(fk)) }
+            try main.execute(WarehouseDDL.foreignKeys.map(WarehouseDDL.createForeignKey))
             phase("foreign keys")
             // The function's body names the live schema, which does not hold these tables yet.
             try main.execute((WarehouseDDL.comments() + ["SET check_function_bodies = off", WarehouseDDL.refreshFunction(liveSchema: live),
@@ -203,27 +255,27 @@ public enum WarehousePublisher {
     /// With `dimensionKeys`, the partition also gets the parent's foreign keys to the
     /// dimensions (checked now, on data still in cache); the parent's keys adopt them later
     /// without checking again. The dimensions must be loaded already.
-    static func partitionJob(_ table: String, month: Int, batch: Batch, rows: [Int32], dimensionKeys: Bool,
-                             encounterKey: Bool = false) -> LoadJob {
-        let p = WarehouseDDL.partitionName(table, month: month)
-        let b = WarehouseDDL.partitionBounds(month: month)
+    static func partitionJob(_ table: String, unit: PartitionUnit, batch: Batch, rows: [Int32], dimensionKeys: Bool,
+                             encounterKey: Bool = false, carry: [String] = []) -> LoadJob {
+        let p = unit.name(table)
+        let b = unit.bounds
         return LoadJob(table: p,
                        before: ["CREATE TABLE \(p) (LIKE \(table), CONSTRAINT \(p)_range CHECK (date_key >= \(b.from) AND date_key < \(b.to)))"],
                        batch: batch, rows: rows, freeze: true,
-                       after: partitionKeys(table, month: month, dimensionKeys: dimensionKeys, encounterKey: encounterKey),
+                       after: carry + partitionKeys(table, unit: unit, dimensionKeys: dimensionKeys, encounterKey: encounterKey),
                        isPartition: true, parent: table)
     }
 
     /// The DEFAULT partition (rows of no valid month), keyed like a month partition.
     static func defaultPartitionJob(_ table: String, batch: Batch, rows: [Int32]) -> LoadJob {
-        LoadJob(table: WarehouseDDL.defaultPartitionName(table), before: [WarehouseDDL.createDefaultPartition(table)],
+        LoadJob(table: WarehouseDDL.defaultPartitionName(table), before: [],
                 batch: batch, rows: rows, freeze: false,
-                after: partitionKeys(table, month: nil, dimensionKeys: true, encounterKey: true), isPartition: true, parent: table)
+                after: partitionKeys(table, unit: nil, dimensionKeys: true, encounterKey: true), isPartition: true, parent: table)
     }
 
     /// Primary key, indexes and (optionally) foreign keys of one partition (nil month = DEFAULT).
-    static func partitionKeys(_ table: String, month: Int?, dimensionKeys: Bool, encounterKey: Bool) -> [String] {
-        let p = month.map { WarehouseDDL.partitionName(table, month: $0) } ?? WarehouseDDL.defaultPartitionName(table)
+    static func partitionKeys(_ table: String, unit: PartitionUnit?, dimensionKeys: Bool, encounterKey: Bool) -> [String] {
+        let p = unit.map { $0.name(table) } ?? WarehouseDDL.defaultPartitionName(table)
         var after: [String] = []
         if let key = WarehouseDDL.primaryKeys[table] {
             after.append("ALTER TABLE \(p) ADD CONSTRAINT \(p)_pkey PRIMARY KEY (\(key.joined(separator: ", ")))")
@@ -231,16 +283,19 @@ public enum WarehousePublisher {
         after += WarehouseDDL.indexes.filter { $0.table == table }.map {
             "CREATE INDEX \(p)_\($0.columns.joined(separator: "_"))_idx ON \(p) (\($0.columns.joined(separator: ", ")))"
         }
-        if dimensionKeys {
-            // Always in the same order (the order of `foreignKeys`), so two connections never deadlock.
-            for fk in WarehouseDDL.foreignKeys where fk.table == table {
-                after.append("ALTER TABLE \(p) ADD CONSTRAINT \(p)_\(fk.columns.joined(separator: "_"))_fkey FOREIGN KEY (\(fk.columns.joined(separator: ", "))) REFERENCES \(fk.references) (\(fk.referencedColumns.joined(separator: ", ")))")
-            }
-        }
+        if dimensionKeys { after += dimensionForeignKeys(table, partition: p) }
         if encounterKey && WarehouseDDL.encounterBridges.contains(table) {
-            after.append(WarehouseDDL.monthForeignKey(table, month: month))
+            after.append(WarehouseDDL.unitForeignKey(table, unit: unit))
         }
         return after
+    }
+
+    /// The partition `partition`'s keys to the dimensions (unqualified: the search_path finds them),
+    /// always in the same order (that of `foreignKeys`), so two connections never deadlock.
+    static func dimensionForeignKeys(_ table: String, partition p: String) -> [String] {
+        WarehouseDDL.foreignKeys.filter { $0.table == table }.map { fk in
+            "ALTER TABLE \(p) ADD CONSTRAINT \(p)_\(fk.columns.joined(separator: "_"))_fkey FOREIGN KEY (\(fk.columns.joined(separator: ", "))) REFERENCES \(fk.references) (\(fk.referencedColumns.joined(separator: ", ")))"
+        }
     }
 
     /// Renames live → old and staging → live (each re-marked) in one transaction that first
@@ -266,10 +321,30 @@ public enum WarehousePublisher {
 
     /// One group per month (both bridges' keys to that month's fact partition, in order, as
     /// they lock the same fact partition); months run in parallel.
-    static func monthForeignKeyGroups(_ months: [Int], includeDefault: Bool) -> [[String]] {
-        var groups = months.map { m in WarehouseDDL.encounterBridges.map { WarehouseDDL.monthForeignKey($0, month: m) } }
-        if includeDefault { groups.append(WarehouseDDL.encounterBridges.map { WarehouseDDL.monthForeignKey($0, month: nil) }) }
+    static func unitForeignKeyGroups(_ units: [PartitionUnit], includeDefault: Bool) -> [[String]] {
+        var groups = units.map { u in WarehouseDDL.encounterBridges.map { WarehouseDDL.unitForeignKey($0, unit: u) } }
+        if includeDefault { groups.append(WarehouseDDL.encounterBridges.map { WarehouseDDL.unitForeignKey($0, unit: nil) }) }
         return groups
+    }
+
+    /// The partitions of the live fact (their bridges have the same), from the catalog.
+    static func liveUnits(_ c: PostgresConnection, live: SQLIdentifier) throws -> [PartitionUnit] {
+        let rows = try c.query("""
+            SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            JOIN pg_class p ON p.oid = i.inhparent JOIN pg_namespace n ON n.oid = p.relnamespace
+            WHERE n.nspname = $1 AND p.relname = $2
+            """, [live.name, Warehouse.factEncounters]).rows
+        var units: [PartitionUnit] = []
+        for row in rows {
+            guard let bound = row.first ?? nil, bound != "DEFAULT" else { continue }
+            // FOR VALUES FROM (20150100) TO (20150200)
+            let numbers = bound.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+            guard numbers.count == 2, let unit = PartitionUnit(from: numbers[0], to: numbers[1]) else {
+                throw PublishError(.usage, "schema \(live.name): a partition of \(Warehouse.factEncounters) has bounds \(bound), not whole months")
+            }
+            units.append(unit)
+        }
+        return units.sorted()
     }
 
     static func identity(_ n: Int) -> [Int32] { (0..<Int32(truncatingIfNeeded: n)).map { $0 } }

@@ -58,6 +58,8 @@ func printPublishReport(_ report: PublishReport, json: Bool) {
     if json {
         let object: [String: Any] = [
             "schema": report.schema,
+            "mode": report.mode,
+            "note": report.note ?? "",
             "partitions": report.partitions,
             "rows": report.totalRows,
             "bytes": report.totalBytes,
@@ -69,6 +71,7 @@ func printPublishReport(_ report: PublishReport, json: Bool) {
     }
     let total = report.phases.reduce(0) { $0 + $1.seconds }
     let partitions = report.partitions > 0 ? ", \(report.partitions) month partitions" : ""
+    if let note = report.note { print("\(report.mode): \(note)") }
     print("published \(report.totalRows) rows (\(report.totalBytes / 1_000_000) MB of COPY data\(partitions)) to schema \(report.schema) in \(String(format: "%.2f", total)) s")
     let rows = report.tables.map { [$0.table, String($0.rows), String(format: "%.1f", Double($0.bytes) / 1e6), String(format: "%.2f", $0.seconds)] }
     print(ReportFormatter.table(QueryResult(columns: ["table", "rows", "MB", "seconds"], rows: rows)), terminator: "")

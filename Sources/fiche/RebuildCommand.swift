@@ -26,6 +26,15 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
             Every run is recorded in the lake's run log (`fiche runs`); --metrics-file also writes \
             its outcome for Prometheus.
 
+            Incremental by default: the published warehouse keeps a record (the table \
+            _fiche_publish) of the rows of every month of the fact and bridges and of every other \
+            table, as checksums. The next rebuild compares its build with it and replaces only the \
+            partitions holding a month whose rows changed (late-arriving rows for old months \
+            included) and the small tables that changed, in one transaction; the result equals a \
+            full rebuild. It falls back to a full rebuild, and says why, when it cannot prove that \
+            safe (no record, another Fiche version, a key registry change, most months changed). \
+            --full forces a full rebuild.
+
             Examples:
               fiche rebuild --database postgresql://fiche@127.0.0.1:5433/fiche
               fiche rebuild --metrics-file /var/lib/node_exporter/textfile_collector/fiche.prom
@@ -40,6 +49,9 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
     @Flag(name: .long, help: "Fail at once if another publisher holds the lock, instead of waiting.")
     var noWait = false
 
+    @Flag(name: .long, help: "Republish every table and partition, even if the live warehouse's publish record shows only some changed.")
+    var full = false
+
     @Flag(name: .long, help: "Print the summary as JSON (on a failed quality gate: the gates' report).")
     var json = false
 
@@ -48,9 +60,12 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
         options.schema = db.schema
         options.waitForLock = !noWait
         options.progress = progressPrinter("rebuild")
+        options.incremental = !full
         try recordedRun("rebuild", lakeRoot: lakeOptions.root, options: runOptions) { run in
             do {
                 let lake = try lakeOptions.open()
+                // Recorded with the published warehouse: which lake versions it was built from.
+                for name in try lake.tableNames() { options.lakeVersions[name] = try lake.table(name).snapshot().version }
                 let config = try QualityConfig.load(lake: lake)
                 let result = try GatedPublish.rebuild(lake: lake, to: db.target, options: options, config: config,
                                                       history: RunHistory.factRows(lake))

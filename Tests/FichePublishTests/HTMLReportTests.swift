@@ -103,9 +103,8 @@ import Testing
         if data.lakeVersions.isEmpty {
             #expect(HTMLReport.render(data, charts: []).contains("not recorded by this warehouse"))
             // The publisher's record: a row `lake:<table>` per lake table, the version in row_count.
-            // (The publisher may have made the table already, with no lake rows for a fixture.)
             try c.execute("CREATE TABLE IF NOT EXISTS \(schema)._fiche_publish (item text NOT NULL, month integer, row_count bigint NOT NULL, checksum bigint NOT NULL)")
-            try c.execute("INSERT INTO \(schema)._fiche_publish (item, month, row_count, checksum) VALUES ('lake:encounters', NULL, 7, 0), ('lake:patients', NULL, 3, 0)")
+            try c.execute("INSERT INTO \(schema)._fiche_publish VALUES ('format', NULL, 0, 42), ('lake:encounters', NULL, 7, 0), ('lake:patients', NULL, 3, 0), ('fact_encounters', 201501, 25, 99)")
         }
         let versions = try WarehouseReportData.lakeVersions(c, schema: try SQLIdentifier(schema))
         #expect(!versions.isEmpty && versions.allSatisfy { Int($0.version) != nil && !$0.table.isEmpty })

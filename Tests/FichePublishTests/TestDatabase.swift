@@ -46,7 +46,7 @@ enum TestDatabase {
     /// Drops the test's schemas (live, staging, old).
     static func drop(_ schema: String) {
         guard let c = try? connect() else { return }
-        for s in [schema, schema + "_staging", schema + "_old"] { try? c.execute("DROP SCHEMA IF EXISTS \"\(s)\" CASCADE") }
+        for s in [schema, schema + "_staging", schema + "_old", schema + "_backfill"] { try? c.execute("DROP SCHEMA IF EXISTS \"\(s)\" CASCADE") }
     }
 }
 

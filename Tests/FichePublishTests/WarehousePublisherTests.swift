@@ -37,6 +37,7 @@ func options(_ schema: String, app: String = "fiche publish") -> PublishOptions 
         let fixture = WarehouseFixture(seed: 1, months: [201412, 201501, 201502, 201603])
         var o = options(schema)
         o.waitForOldSchemaDrop = true
+        o.partitionRows = 0  // a partition per month
         try WarehousePublisher.publish(tables: fixture.tables, to: TestDatabase.target(), options: o)  // the old schema: none yet
         let report = try WarehousePublisher.publish(tables: fixture.tables, to: TestDatabase.target(), options: o)
         #expect(report.partitions == 12)
@@ -65,6 +66,33 @@ func options(_ schema: String, app: String = "fiche publish") -> PublishOptions 
         #expect(try c.scalar("SELECT count(*) FROM pg_namespace WHERE nspname IN ($1, $2)", [schema + "_staging", schema + "_old"]) == "0")
         // Text came through exactly.
         #expect(try c.scalar("SELECT description FROM \(schema).dim_diagnosis WHERE diagnosis_code = 'B54'") == "Malaria, unspecified\nnew line\ttab \\ back's")
+    }
+
+    @Test func sparseMonthsShareAPartitionAndBusyMonthsHaveTheirOwn() throws {
+        #expect(PartitionUnit.layout([(201501, 10), (201502, 10), (201505, 10), (201506, 50), (201507, 5)], maxRows: 30)
+                == [PartitionUnit(first: 201501, last: 201505), PartitionUnit(first: 201506, last: 201506), PartitionUnit(first: 201507, last: 201507)])
+        #expect(PartitionUnit.layout([(201411, 1), (201502, 1)], maxRows: 0) == [PartitionUnit(month: 201411), PartitionUnit(month: 201502)])
+        #expect(PartitionUnit(from: 20141100, to: 20150300) == PartitionUnit(first: 201411, last: 201502))
+        #expect(PartitionUnit(first: 201411, last: 201502).months == [201411, 201412, 201501, 201502])
+        let schema = TestDatabase.uniqueSchema("t_units")
+        defer { TestDatabase.drop(schema) }
+        // 30 encounters a month: with at most 70 rows a partition, two months share one (the
+        // empty months between 201502 and 201603 too).
+        let fixture = WarehouseFixture(seed: 1, months: [201412, 201501, 201502, 201603])
+        var o = options(schema)
+        o.partitionRows = 70
+        let report = try WarehousePublisher.publish(tables: fixture.tables, to: TestDatabase.target(), options: o)
+        #expect(report.partitions == 6)
+        let c = try TestDatabase.connect()
+        #expect(try WarehousePublisher.liveUnits(c, live: SQLIdentifier(schema))
+                == [PartitionUnit(first: 201412, last: 201501), PartitionUnit(first: 201502, last: 201603)])
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).fact_encounters_p201502_201603") == "60")
+        #expect(try c.scalar("SELECT count(*) FROM \(schema).bridge_encounter_procedure_p201412_201501 WHERE date_key / 100 NOT IN (201412, 201501)") == "0")
+        #expect(try liveCounts(c, schema) == expectedCounts(fixture))
+        // A bridge row cannot reference an encounter of another partition.
+        #expect(throws: PublishError.self) {
+            try c.execute("INSERT INTO \(schema).bridge_encounter_procedure SELECT encounter_key, 1, 20150105, 1 FROM \(schema).fact_encounters WHERE date_key / 100 = 201502 LIMIT 1")
+        }
     }
 
     @Test func publishedAggregatesEqualTheInDatabaseRecomputation() throws {
