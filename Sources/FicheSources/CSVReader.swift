@@ -8,6 +8,8 @@
 // - A field starting with `"` is quoted: it ends at the next `"` not doubled; `""` inside
 //   is one quote; commas and line breaks inside are data.
 // - Completely empty lines are skipped (and counted).
+// - A UTF-8 byte-order mark (EF BB BF) at the very start of the input is skipped: Excel and
+//   many Windows exports write one.
 // - Problems make the record *bad* but never stop the reader; it records the first issue
 //   (kind, line, column, field) and carries on: a quote inside an unquoted field, text
 //   after a closing quote, invalid UTF-8, and an unterminated quoted field. A quoted field
@@ -188,6 +190,10 @@ public struct CSVReader<Source: CSVByteSource> {
     /// Bytes handed out so far (uncompressed), for progress.
     public private(set) var bytesConsumed: Int64 = 0
     private var released = false
+    /// True until the start of the input has been checked for a byte-order mark.
+    private var atStart = true
+    /// True when the input began with a UTF-8 byte-order mark (skipped).
+    public private(set) var skippedByteOrderMark = false
 
     public init(source: Source, blockSize: Int = 4 << 20, maxQuotedBytes: Int = 1 << 20) {
         self.source = source
@@ -228,7 +234,15 @@ public struct CSVReader<Source: CSVByteSource> {
                     if n < asked { break }  // short read: parse what we have
                 }
             }
-            if filled == 0 && atEOF { return nil }
+            if atStart {
+                if filled < 3 && !atEOF { continue }  // a short read: see 3 bytes before deciding
+                atStart = false
+                if filled >= 3 && buffer[0] == 0xEF && buffer[1] == 0xBB && buffer[2] == 0xBF {
+                    consumed = 3  // counted in bytesConsumed with the records after it
+                    skippedByteOrderMark = true
+                }
+            }
+            if filled == consumed && atEOF { return nil }
             block.reset(bytes: UnsafeBufferPointer(start: buffer, count: filled))
             parseRecords()
             bytesConsumed += Int64(consumed)

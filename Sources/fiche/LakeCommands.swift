@@ -52,11 +52,23 @@ enum DumpTarget {
             let parent = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
             return .table(try Lake(root: parent.isEmpty ? "/" : parent, create: false).table(name).snapshot())
         }
+        if let root = lakeRoot(argument) {
+            throw CommandFailure("`\(argument)` is a whole lake (\(try root.tableNames().count) tables); name one of its tables, e.g. `fiche dump TABLE --lake \(argument)`")
+        }
         let lake = try lakeOptions.open()
         guard Lake.isValidTableName(argument), try lake.tableNames().contains(argument) else {
             throw CommandFailure("`\(argument)` is neither a chunk file, a table folder, nor a table of the lake at \(lake.root)")
         }
         return .table(try lake.table(argument).snapshot())
+    }
+
+    /// The lake whose root folder `argument` is (a folder holding tables or committed
+    /// transactions, not itself a table), else nil.
+    static func lakeRoot(_ argument: String) -> Lake? {
+        guard FileSystem.isDirectory(argument), !FileSystem.isDirectory(argument + "/_log"),
+              let lake = try? Lake(root: argument, create: false) else { return nil }
+        let hasTables = (try? lake.tableNames().isEmpty == false) ?? false
+        return hasTables || FileSystem.isDirectory(argument + "/_txn") ? lake : nil
     }
 }
 
@@ -267,16 +279,18 @@ struct DumpSummary {
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check every checksum and decode every value; exit 1 naming the first problem.",
-        discussion: "TARGET is a chunk file, a table folder or a table name; without it, the whole lake.")
+        discussion: "TARGET is a chunk file, a table folder, a table name or a lake folder; without it, the whole lake.")
 
-    @Argument(help: "A chunk file, a table folder or a table name (default: every table).") var target: String?
+    @Argument(help: "A chunk file, a table folder, a table name or a lake folder (default: the whole lake).") var target: String?
     @OptionGroup var lakeOptions: LakeOptions
     @Flag(help: "Report every problem, not just the first.") var all = false
     @Flag(help: "Print JSON for machines.") var json = false
 
     func run() throws {
         var report = VerifyReport()
-        if let target {
+        if let target, let lake = DumpTarget.lakeRoot(target) {
+            report = try LakeVerifier.verify(lake: lake, all: all)
+        } else if let target {
             switch try DumpTarget.resolve(target, lakeOptions: lakeOptions) {
             case .chunk(let path):
                 do {

@@ -64,6 +64,43 @@ struct CommandLineTests {
         #expect(one.status == 1)
     }
 
+    @Test func verifyTakesTheLakeFolderItselfAndChecksEveryTable() throws {
+        let root = try lakeWithRows()
+        let whole = try FicheBinary.run(["verify", "--lake", root, "--json"])
+        for arg in [root, root + "/"] {
+            let r = try FicheBinary.run(["verify", arg, "--json"])
+            #expect(r.status == 0, "\(arg): \(r.stderr)")
+            #expect(r.stdout == whole.stdout, "\(arg)")
+        }
+        #expect(whole.stdout.contains("\"tables\":2") && whole.stdout.contains("\"rows\":24"), "\(whole.stdout)")
+        // From the lake's parent folder, as `fiche verify lake/`.
+        let parent = (root as NSString).deletingLastPathComponent
+        let p = Process()
+        p.executableURL = FicheBinary.url
+        p.arguments = ["verify", "lake/"]
+        p.currentDirectoryURL = URL(fileURLWithPath: parent)
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        #expect(text == "ok: 2 tables, 12 chunks, 24 rows verified\n")
+        // A flipped byte in any table fails the lake-folder form too, naming the file.
+        let snap = try Lake(root: root, create: false).table("stress_b").snapshot()
+        let path = snap.path(of: snap.chunks[0])
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[12] ^= 0x40
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let bad = try FicheBinary.run(["verify", root])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains(path), "\(bad.stderr)")
+        // dump needs one table: a clear message, not "neither a chunk file…".
+        let dump = try FicheBinary.run(["dump", root])
+        #expect(dump.status == 1)
+        #expect(dump.stderr.contains("is a whole lake"), "\(dump.stderr)")
+    }
+
     @Test func missingLakeIsAClearFailure() throws {
         let r = try FicheBinary.run(["ls", "--lake", "/nonexistent/lake"])
         #expect(r.status == 1)

@@ -123,6 +123,35 @@ extension String {
         #expect(records[1].raw == "\"x\r\ny\",2")
     }
 
+    @Test func aByteOrderMarkAtTheStartIsSkippedWhateverTheSplits() throws {
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let body = Array(",ImageID,Labels\r\n0,a.png,\"['x']\"\r\n1,b.png,[]\r\n".utf8)
+        let expected = [[ "", "ImageID", "Labels"], ["0", "a.png", "['x']"], ["1", "b.png", "[]"]]
+        for split in [0, 1, 2, 3, 4] {
+            var reader = CSVReader(source: SplitBytes(bom + body, splits: split == 0 ? [] : [split]), blockSize: 16)
+            defer { reader.release() }
+            var fields = [[String]](), lines = [Int]()
+            while let block = try reader.nextBlock() {
+                #expect(block.issues.isEmpty, "split \(split)")
+                for r in 0..<block.recordCount {
+                    fields.append((0..<block.fieldCount(r)).map { block.fieldString(r, $0) })
+                    lines.append(block.recordLine[r])
+                }
+            }
+            #expect(fields == expected, "split \(split)")
+            #expect(lines == [1, 2, 3], "split \(split)")
+            #expect(reader.skippedByteOrderMark, "split \(split)")
+            #expect(reader.bytesConsumed == Int64(bom.count + body.count), "split \(split)")
+        }
+        // Only at the very start: the same bytes later are data (the first field of record 2).
+        let later = try parseAll(Array("a\n".utf8) + bom + Array("b\n".utf8)).records
+        #expect(later.map(\.fields) == [["a"], ["\u{FEFF}b"]])
+        // A file that is only a mark holds no record; two bytes of one are not a mark.
+        #expect(try parseAll(bom).records.isEmpty)
+        let half = try parseAll([0xEF, 0xBB]).records
+        #expect(half.count == 1 && half[0].issue?.kind == .invalidUTF8)
+    }
+
     @Test func seededRandomTablesRoundTripUnderRandomSplits() throws {
         var rng = SplitMix64(seed: 42)
         let alphabet: [String] = ["a", "b", "Z", " ", ",", "\"", "\n", "\r\n", "é", "ñ", "€", "𝄞", "'", "["]

@@ -263,6 +263,38 @@ func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).
         #expect(try lake.table("quarantine").snapshot().rowCount == 5)
     }
 
+    /// What Excel and many Windows exports write: a UTF-8 byte-order mark, then CRLF line ends.
+    @Test func aByteOrderMarkAndCRLFLineEndsIngestLikeThePlainFile() throws {
+        let plain = try Data(contentsOf: URL(fileURLWithPath: PadChestFixture.sample))
+        var windows = Data([0xEF, 0xBB, 0xBF])
+        for b in plain {
+            if b == 0x0A { windows.append(0x0D) }
+            windows.append(b)
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fiche-bom-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = dir + "/padchest_windows.csv"
+        try windows.write(to: URL(fileURLWithPath: path))
+
+        let lake = try temporaryLake(), reference = try temporaryLake()
+        let s = try PadChestIngest.run(path: path, lake: lake)
+        #expect(s.rowsRead == Self.sampleRows && s.ingested == Self.sampleRows && s.quarantined == 0 && s.addsUp)
+        #expect(s.encounters == Self.sampleEncounters && s.diagnoses == Self.sampleDiagnoses)
+        _ = try PadChestIngest.run(path: PadChestFixture.sample, lake: reference)
+        // Same rows and ids as the plain file; no carriage return left at the end of a record.
+        for (t, id) in [("patients", "patient_id"), ("encounters", "encounter_id"), ("procedures", "procedure_id"),
+                        ("diagnoses", "diagnosis_id")] {
+            #expect(Set(try table(lake, t).uuidColumn(id)) == Set(try table(reference, t).uuidColumn(id)), "\(t)")
+        }
+        let staged = try table(lake, "padchest"), plainStaged = try table(reference, "padchest")
+        #expect(staged.nullableStrings("ImageID") == plainStaged.nullableStrings("ImageID"))
+        #expect(staged.nullableStrings("Labels") == plainStaged.nullableStrings("Labels"))
+        #expect(!staged.nullableStrings("Labels").contains { $0?.contains("\r") == true })
+        // The plain file into that lake: every row a duplicate.
+        let again = try PadChestIngest.run(path: PadChestFixture.sample, lake: lake)
+        #expect(again.duplicates == Self.sampleRows && again.ingested == 0)
+    }
+
     @Test func wrongHeaderOrMissingFileIsAnErrorNamingTheFile() throws {
         let lake = try temporaryLake()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fiche-hdr-\(UUID().uuidString)").path
