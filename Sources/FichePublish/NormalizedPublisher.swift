@@ -87,8 +87,8 @@ public enum NormalizedPublisher {
     public static func publish(tables: [NormalizedTable], schema: String, to target: DatabaseTarget,
                                options: PublishOptions = PublishOptions()) throws -> PublishReport {
         let live = try SQLIdentifier(schema)
-        let staging = try SQLIdentifier(String(schema.prefix(50)) + "_staging")
-        let old = try SQLIdentifier(String(schema.prefix(50)) + "_old")
+        let names = ManagedSchemas(live, kind: .clinical)
+        let staging = names.staging
         var report = PublishReport(schema: live.name)
         var clock = DispatchTime.now()
         func phase(_ name: String) {
@@ -119,8 +119,12 @@ public enum NormalizedPublisher {
         phase("validate")
         let main = try PostgresConnection(target, applicationName: options.applicationName)
         defer { main.close() }
-        try WarehousePublisher.acquireLock(main, schema: live, wait: options.waitForLock)
-        try main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE; DROP SCHEMA IF EXISTS \(old.quoted) CASCADE; CREATE SCHEMA \(staging.quoted)")
+        try names.lock(main, roles: [.live, .staging, .old], wait: options.waitForLock)
+        // Only schemas Fiche provably made are replaced or dropped; anything else stops here.
+        try names.claimLive(main)
+        try names.clearLeftover(.staging, main)
+        try names.clearLeftover(.old, main)
+        try names.create(.staging, main)
         do {
             let setup = ["SET search_path = \(staging.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off",
                          // Staging work is thrown away on a crash anyway: no fsync wait per commit.
@@ -128,14 +132,13 @@ public enum NormalizedPublisher {
             report.tables = try CopyLoader.runParallel(jobs, workers: options.connections, target: target, setup: setup,
                                                        blockBytes: options.blockBytes, applicationName: options.applicationName)
             phase("load")
-            try WarehousePublisher.swap(main, live: live, staging: staging, old: old)
+            try WarehousePublisher.swap(main, names)
             phase("swap")
         } catch {
-            try? main.execute("ROLLBACK")
-            try? main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE")
+            names.abandon(.staging, main)
             throw error
         }
-        try? main.execute("DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
+        names.dropIfOurs(.old, main)
         try? main.execute("SELECT pg_advisory_unlock_all()")
         return report
     }

@@ -16,6 +16,8 @@ public struct PublishError: Error, CustomStringConvertible, Sendable {
         case invalidData
         /// Another publisher holds the lock and `--no-wait` was given.
         case busy
+        /// A schema Fiche would have to replace or drop carries no proof that Fiche created it.
+        case foreignSchema
         /// The caller asked for something impossible (unknown table, bad month range, bad name…).
         case usage
     }

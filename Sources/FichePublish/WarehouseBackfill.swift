@@ -18,7 +18,8 @@ extension WarehousePublisher {
     public static func publishBackfill(tables: [(name: String, batch: Batch)], months: [Int], to target: DatabaseTarget,
                                        options: PublishOptions = PublishOptions()) throws -> PublishReport {
         let live = try SQLIdentifier(options.schema)
-        let side = try SQLIdentifier(String(options.schema.prefix(50)) + "_backfill")
+        let names = ManagedSchemas(live, kind: .warehouse)
+        let side = names.backfill
         let months = Array(Set(months)).sorted()
         for m in months where !(1...12).contains(m % 100) || m < 100 {
             throw PublishError(.usage, "backfill month \(m) is not a YYYYMM month")
@@ -39,11 +40,11 @@ extension WarehousePublisher {
 
         let main = try PostgresConnection(target, applicationName: options.applicationName)
         defer { main.close() }
-        try acquireLock(main, schema: live, wait: options.waitForLock)
-        guard try main.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [live.name]) == "1" else {
-            throw PublishError(.usage, "schema \(live.name) holds no published warehouse: run `fiche rebuild` first")
-        }
-        try main.execute("DROP SCHEMA IF EXISTS \(side.quoted) CASCADE; CREATE SCHEMA \(side.quoted)")
+        // The rebuild's names too: a backfill and a rebuild of one schema never run at once.
+        try names.lock(main, roles: [.live, .staging, .old, .backfill], wait: options.waitForLock)
+        try names.claimLive(main, mustExist: true)
+        try names.clearLeftover(.backfill, main)
+        try names.create(.backfill, main)
         do {
             // 1. The dimension rows, into side tables named <dim>_new.
             let setup = ["SET search_path = \(side.quoted), \(live.quoted)", "SET maintenance_work_mem = '256MB'", "SET jit = off",
@@ -132,11 +133,10 @@ extension WarehousePublisher {
             }
             phase("swap months")
         } catch {
-            try? main.execute("ROLLBACK")
-            try? main.execute("DROP SCHEMA IF EXISTS \(side.quoted) CASCADE")
+            names.abandon(.backfill, main)
             throw error
         }
-        try? main.execute("DROP SCHEMA IF EXISTS \(side.quoted) CASCADE")
+        names.dropIfOurs(.backfill, main)
         let analyze = WarehouseDDL.partitionedTables.flatMap { t in months.map { "\(live.quoted).\(WarehouseDDL.partitionName(t, month: $0))" } }
             + Warehouse.tables.filter { !WarehouseDDL.isPartitioned($0.name) }.map { "\(live.quoted).\($0.name)" }
         try main.execute("ANALYZE " + analyze.joined(separator: ", "))

@@ -46,8 +46,8 @@ public enum WarehousePublisher {
     public static func publish(tables: [(name: String, batch: Batch)], to target: DatabaseTarget,
                                options: PublishOptions = PublishOptions()) throws -> PublishReport {
         let live = try SQLIdentifier(options.schema)
-        let staging = try SQLIdentifier(String(options.schema.prefix(50)) + "_staging")
-        let old = try SQLIdentifier(String(options.schema.prefix(50)) + "_old")
+        let names = ManagedSchemas(live, kind: .warehouse)
+        let staging = names.staging, old = names.old
         var report = PublishReport(schema: live.name)
         var clock = DispatchTime.now()
         func phase(_ name: String) {
@@ -70,10 +70,14 @@ public enum WarehousePublisher {
         // 2. Lock, clear leftovers of a failed run, create the staging schema and the parents.
         let main = try PostgresConnection(target, applicationName: options.applicationName)
         defer { main.close() }
-        try acquireLock(main, schema: live, wait: options.waitForLock)
-        try main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE; DROP SCHEMA IF EXISTS \(old.quoted) CASCADE")
+        try names.lock(main, roles: [.live, .staging, .old], wait: options.waitForLock)
+        // Only schemas Fiche provably made are replaced or dropped; anything else stops here.
+        try names.claimLive(main)
+        try names.clearLeftover(.staging, main)
+        try names.clearLeftover(.old, main)
+        try names.create(.staging, main)
         do {
-            try main.execute("CREATE SCHEMA \(staging.quoted); SET search_path = \(staging.quoted); SET jit = off; SET synchronous_commit = off")
+            try main.execute("SET search_path = \(staging.quoted); SET jit = off; SET synchronous_commit = off")
             for table in WarehouseDDL.partitionedTables {
                 guard let schema = WarehouseDDL.schema(of: table) else { continue }
                 try main.execute(WarehouseDDL.createTable(table, schema: schema, partitioned: true))
@@ -138,12 +142,11 @@ public enum WarehousePublisher {
             phase("analyze")
 
             // 5. The swap.
-            try swap(main, live: live, staging: staging, old: old)
+            try swap(main, names)
             phase("swap")
         } catch {
             // Leave the live schema as it was; drop what we built if the connection still works.
-            try? main.execute("ROLLBACK")
-            try? main.execute("DROP SCHEMA IF EXISTS \(staging.quoted) CASCADE")
+            names.abandon(.staging, main)
             throw error
         }
         // The old schema is unreachable by its live name now; drop it outside the swap so the
@@ -185,15 +188,6 @@ public enum WarehousePublisher {
         let missing = required.filter { byName[$0] == nil }
         guard missing.isEmpty else { throw PublishError(.usage, "missing warehouse tables: \(missing.joined(separator: ", "))") }
         return byName
-    }
-
-    static func acquireLock(_ connection: PostgresConnection, schema: SQLIdentifier, wait: Bool) throws {
-        let key = "fiche publish \(schema.name)"
-        if wait {
-            try connection.query("SELECT pg_advisory_lock(hashtextextended($1, 0))", [key])
-        } else if try connection.scalar("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", [key]) != "t" {
-            throw PublishError(.busy, "another publisher is writing schema \(schema.name); retry later or run without --no-wait to wait for it")
-        }
     }
 
     /// One month of a partitioned table as a standalone table: created with its range CHECK
@@ -243,10 +237,13 @@ public enum WarehousePublisher {
         return after
     }
 
-    /// Renames live → old and staging → live in one transaction that first takes every live
-    /// table's ACCESS EXCLUSIVE lock (so no reader's statement straddles the swap). It gives up
-    /// the locks after a short lock_timeout and retries, so readers never deadlock with it.
-    static func swap(_ c: PostgresConnection, live: SQLIdentifier, staging: SQLIdentifier, old: SQLIdentifier) throws {
+    /// Renames live → old and staging → live (each re-marked) in one transaction that first
+    /// takes every live table's ACCESS EXCLUSIVE lock (so no reader's statement straddles the
+    /// swap). It gives up the locks after a short lock_timeout and retries, so readers never
+    /// deadlock with it. The live schema is checked again inside the transaction: only a
+    /// schema marked as this live warehouse is renamed away.
+    static func swap(_ c: PostgresConnection, _ names: ManagedSchemas) throws {
+        let live = names.live
         let liveTables: (PostgresConnection) throws -> [String] = { c in
             try c.query("""
                 SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c
@@ -255,10 +252,9 @@ public enum WarehousePublisher {
                 """, [live.name]).rows.compactMap { $0.first ?? nil }
         }
         try c.withExclusiveTableLocks(liveTables) {
-            if try c.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [live.name]) == "1" {
-                try c.execute("ALTER SCHEMA \(live.quoted) RENAME TO \(old.quoted)")
-            }
-            try c.execute("ALTER SCHEMA \(staging.quoted) RENAME TO \(live.quoted)")
+            let state = try names.state(of: live, c)
+            if state != .absent { try names.claimLive(c) }
+            try c.execute(names.swapStatements(liveExists: state != .absent))
         }
     }
 

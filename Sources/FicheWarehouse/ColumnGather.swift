@@ -98,3 +98,84 @@ func isIdentity(_ rows: [Int32], count: Int) -> Bool {
         return true
     }
 }
+
+// MARK: - Index vectors and column construction
+
+func canonicalFlags(_ canonical: [Int32]) -> [Bool] {
+    var out = [Bool](repeating: false, count: canonical.count)
+    for i in canonical.indices where canonical[i] == Int32(i) { out[i] = true }
+    return out
+}
+
+/// Inverse of a row selection: position of each row in `rows`, −1 if absent.
+func positions(of rows: [Int32], count: Int) -> [Int32] {
+    var out = [Int32](repeating: -1, count: count)
+    for (p, r) in rows.enumerated() { out[Int(r)] = Int32(p) }
+    return out
+}
+
+/// Distinct entries sorted by key: (order, position of each distinct entry).
+func keyOrder(_ keys: [Int64]) -> (order: [Int32], posOf: [Int32]) {
+    let order = keys.indices.sorted { keys[$0] < keys[$1] }.map { Int32($0) }
+    return (order, positions(of: order, count: keys.count))
+}
+
+/// Indexes of a StringArray's values in byte order.
+func byteOrder(_ s: StringArray) -> [Int] {
+    (0..<s.count).sorted { s.bytes[s.range($0)].lexicographicallyPrecedes(s.bytes[s.range($1)]) }
+}
+
+func int32Keys(_ keys: [Int64], _ column: String) throws -> [Int32] {
+    var out = [Int32](repeating: 0, count: keys.count)
+    for i in keys.indices {
+        guard let k = Int32(exactly: keys[i]) else {
+            throw WarehouseError("\(column) \(keys[i]) does not fit the warehouse's int32 key column")
+        }
+        out[i] = k
+    }
+    return out
+}
+
+func validity(_ flags: [Bool]) -> Bitmap? {
+    guard flags.contains(false) else { return nil }
+    var b = Bitmap(repeating: true, count: flags.count)
+    for i in flags.indices where !flags[i] { b[i] = false }
+    return b
+}
+
+/// A string column from label indexes; `nullIndex` becomes null.
+func stringColumn(_ indexes: [Int32], labels: [String], nullIndex: Int32) -> Column {
+    var s = StringArray()
+    let utf8 = labels.map { Array($0.utf8) }
+    s.reserveCapacity(rows: indexes.count, bytes: indexes.count * 5)
+    var valid = [Bool](repeating: true, count: indexes.count)
+    for i in indexes.indices {
+        let x = indexes[i]
+        if x == nullIndex {
+            s.appendEmpty()
+            valid[i] = false
+        } else {
+            s.append(utf8[Int(x)][...])
+        }
+    }
+    return Column(.string(s), validity: validity(valid))
+}
+
+func countNegative(_ v: [Int32]) -> Int {
+    var n = 0
+    for x in v where x < 0 { n += 1 }
+    return n
+}
+
+func clampedInt16(_ v: [Int32]) -> [Int16] {
+    var out = [Int16](repeating: 0, count: v.count)
+    for i in v.indices { out[i] = Int16(clamping: v[i]) }
+    return out
+}
+
+func makeBatch(_ schema: Schema, _ columns: [Column]) throws -> Batch {
+    for (f, c) in zip(schema.fields, columns) where f.type != c.type {
+        throw WarehouseError("internal: column `\(f.name)` built as \(c.type), schema says \(f.type)")
+    }
+    return Batch(schema: schema, columns: columns)
+}
