@@ -152,14 +152,9 @@ extension KeyRegistry.IdKeys {
     mutating func assign(_ input: [UUID16]) -> IdAssignment {
         let r = ids.count
         let n = input.count
-        let map = UUIDIndexMap(expected: r + n)
-        ids.withUnsafeBufferPointer { map.insertAll($0, base: 0, result: nil) }
+        let map = UUIDIndexMap(first: ids, second: input)
         var found = [Int32](repeating: 0, count: n)
-        input.withUnsafeBufferPointer { src in
-            found.withUnsafeMutableBufferPointer { dst in
-                if let base = dst.baseAddress { map.insertAll(src, base: Int32(r), result: base) }
-            }
-        }
+        found.withUnsafeMutableBufferPointer { map.insertAll(result: $0.baseAddress) }
         var rowOfRegistry = [Int32](repeating: -1, count: r)
         var canonical = [Int32](repeating: 0, count: n)
         var rowKey = [Int64](repeating: 0, count: n)
