@@ -61,3 +61,32 @@ enum Checksum {
 
     static func crc32(_ bytes: [UInt8]) -> UInt32 { bytes.withUnsafeBytes { crc32($0) } }
 }
+
+/// A zstd compression context reused across many small frames (Parquet pages), with a
+/// scratch buffer that only grows: no allocation per frame once warm. One per thread.
+final class ZstdContext {
+    private let context: OpaquePointer
+    let level: Int32
+    private var scratch: [UInt8] = []
+
+    init(level: Int32) throws {
+        guard let c = ZSTD_createCCtx() else { throw LakeError(.io, "zstd: could not create a compression context") }
+        context = c
+        self.level = level
+    }
+
+    deinit { ZSTD_freeCCtx(context) }
+
+    /// Compresses `src` into one frame and passes its bytes to `body` (valid only inside it).
+    func compress<R>(_ src: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let bound = ZSTD_compressBound(src.count)
+        if scratch.count < bound { scratch = [UInt8](repeating: 0, count: bound) }
+        return try scratch.withUnsafeMutableBytes { dst in
+            let n = ZSTD_compressCCtx(context, dst.baseAddress, bound, src.baseAddress, src.count, level)
+            if ZSTD_isError(n) != 0 {
+                throw LakeError(.io, "zstd compression failed: \(String(cString: ZSTD_getErrorName(n)))")
+            }
+            return try body(UnsafeRawBufferPointer(rebasing: dst[0..<n]))
+        }
+    }
+}

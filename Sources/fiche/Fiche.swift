@@ -20,7 +20,7 @@ struct Fiche: ParsableCommand {
             """,
         subcommands: [
             Ingest.self, GenerateCommand.self, PublishCommand.self, RebuildCommand.self, ReportCommand.self,
-            ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
+            ExportCommand.self, ListTables.self, Dump.self, Verify.self, Log.self, Vacuum.self,
             StressWrite.self, BuildCommand.self, BenchCommand.self,
         ])
 
