@@ -40,7 +40,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FicheWarehouseTests", dependencies: ["FicheWarehouse", "FicheSources", "FicheLake"]),
         .testTarget(name: "FichePublishTests", dependencies: ["FichePublish", "FicheWarehouse", "FicheSources", "FicheLake"]),
-        .testTarget(name: "FicheCLITests", dependencies: ["FicheLake"]),
+        .testTarget(name: "FicheCLITests", dependencies: ["FicheLake", "FicheWarehouse", "FichePublish"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -70,7 +70,11 @@ public final class PostgresConnection {
         if PQstatus(c) != CONNECTION_OK {
             let message = String(cString: PQerrorMessage(c)).trimmingCharacters(in: .whitespacesAndNewlines)
             PQfinish(c)
-            throw PublishError(.connection, "could not connect to PostgreSQL: \(message)")
+            // libpq may quote part of a connection string back (an invalid percent-encoding,
+            // say): mask this target's passwords wherever they appear.
+            let secrets = PublishError.passwords(in: target.conninfo)
+                + target.overrides.filter { $0.keyword == "password" }.map(\.value)
+            throw PublishError(.connection, PublishError.scrub("could not connect to PostgreSQL: \(message)", secrets: secrets))
         }
         conn = c
         backendPID = PQbackendPID(c)
@@ -80,6 +84,13 @@ public final class PostgresConnection {
     }
 
     deinit { if let conn { PQfinish(conn) } }
+
+    /// Where this connection reached the server, as libpq says: its host (a Unix-socket
+    /// folder for a local socket) and port.
+    public var server: (host: String, port: String) {
+        guard let conn else { return ("", "") }
+        return (PQhost(conn).map { String(cString: $0) } ?? "", PQport(conn).map { String(cString: $0) } ?? "")
+    }
 
     /// Closes the connection now (also done on deinit).
     public func close() {

@@ -51,6 +51,65 @@ public struct PublishError: Error, CustomStringConvertible, Sendable {
         return s
     }
 
+    /// `scrub(text)`, then every occurrence of each known secret masked too: what libpq quotes
+    /// back from a connection string it cannot parse (an invalid percent-encoding, say) is not
+    /// shaped like a URL or a `password=` pair. Secrets shorter than 4 characters are left
+    /// alone (masking every "a" would garble the message and hide nothing).
+    public static func scrub(_ text: String, secrets: [String]) -> String {
+        var out = scrub(text)
+        for secret in Set(secrets).sorted(by: { $0.count > $1.count }) where secret.count >= 4 {
+            out = out.replacingOccurrences(of: secret, with: "***")
+        }
+        return out
+    }
+
+    /// The passwords a connection URL or conninfo string carries, as written and
+    /// percent-decoded: a URL's `user:password@` and every `password=` value (conninfo pair or
+    /// URL query parameter, quoted or not).
+    public static func passwords(in conninfo: String) -> [String] {
+        var found: [String] = []
+        func add(_ raw: Substring) {
+            guard !raw.isEmpty else { return }
+            found.append(String(raw))
+            if let decoded = String(raw).removingPercentEncoding, decoded != String(raw) { found.append(decoded) }
+        }
+        var rest = Substring(conninfo)
+        while let schemeEnd = rest.range(of: "://") {
+            rest = rest[schemeEnd.upperBound...]
+            let tokenEnd = rest.firstIndex(where: { $0.isWhitespace || $0 == "\"" || $0 == "'" }) ?? rest.endIndex
+            let authority = rest[..<tokenEnd]
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                add(authority[authority.index(after: colon)..<at])
+            }
+        }
+        rest = Substring(conninfo)
+        while let r = rest.range(of: "password", options: .caseInsensitive) {
+            rest = rest[r.upperBound...]
+            var i = rest.startIndex
+            while i < rest.endIndex, rest[i] == " " { i = rest.index(after: i) }
+            guard i < rest.endIndex, rest[i] == "=" else { continue }
+            i = rest.index(after: i)
+            while i < rest.endIndex, rest[i] == " " { i = rest.index(after: i) }
+            if i < rest.endIndex, rest[i] == "'" {
+                var value = "", j = rest.index(after: i)
+                while j < rest.endIndex, rest[j] != "'" {
+                    if rest[j] == "\\", rest.index(after: j) < rest.endIndex { j = rest.index(after: j) }
+                    value.append(rest[j])
+                    j = rest.index(after: j)
+                }
+                add(Substring(value))
+                add(rest[rest.index(after: i)..<j])  // as written, escapes included
+                rest = rest[j...]
+            } else {
+                var j = i
+                while j < rest.endIndex, !rest[j].isWhitespace, rest[j] != "&" { j = rest.index(after: j) }
+                add(rest[i..<j])
+                rest = rest[j...]
+            }
+        }
+        return found
+    }
+
     /// Removes credentials from text that may quote a connection string or URL:
     /// `password=…` / `password='…'` pairs and the `user:password@` part of a URL.
     public static func scrub(_ text: String) -> String {

@@ -41,7 +41,7 @@ struct Fiche: ParsableCommand {
             }
             let message = fullMessage(for: error)
             if code == .validationFailure {
-                FileOutput.standardError.write(message + "\n")
+                FileOutput.standardError.write(Terminal.scrubbed(message) + "\n")
                 Glibc.exit(2)
             }
             Terminal.fail(message.isEmpty ? "\(error)" : message)

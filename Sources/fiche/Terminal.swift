@@ -1,4 +1,5 @@
 import FicheLake
+import FichePublish
 import Foundation
 
 #if canImport(Glibc)
@@ -55,8 +56,18 @@ enum Terminal {
 
     static func fail(_ message: String) -> Never {
         FileOutput.standardOutput.flush()
-        FileOutput.standardError.write("fiche: error: \(message)\n")
+        FileOutput.standardError.write("fiche: error: \(scrubbed(message))\n")
         exit(1)
+    }
+
+    /// `message` without credentials: URL passwords and `password=` values masked, and every
+    /// password this process was given (in its arguments, `DATABASE_URL` or `PGPASSWORD`)
+    /// masked wherever it appears.
+    static func scrubbed(_ message: String) -> String {
+        let env = ProcessInfo.processInfo.environment
+        var secrets = (CommandLine.arguments + [env["DATABASE_URL"] ?? ""]).flatMap(PublishError.passwords(in:))
+        if let password = env["PGPASSWORD"] { secrets.append(password) }
+        return PublishError.scrub(message, secrets: secrets)
     }
 
     /// Columns padded to their widest cell; numbers right-aligned.

@@ -127,6 +127,21 @@ func everyTypeBatch(rows n: Int, nullPercent: Int, seed: UInt64) -> Batch {
 }
 
 @Suite struct PublishErrorTests {
+    @Test func findsThePasswordsAConnectionStringCarries() {
+        #expect(PublishError.passwords(in: "postgresql://alice:s3cr%40t@db:5432/x") == ["s3cr%40t", "s3cr@t"])
+        #expect(PublishError.passwords(in: "postgresql://u:pa/ss@w:rd@host/db") == ["pa/ss@w:rd"])
+        #expect(PublishError.passwords(in: "postgresql://u@h/db?sslmode=require&password=pw1&x=y") == ["pw1"])
+        #expect(PublishError.passwords(in: "host=db password=hunter2 user=bob") == ["hunter2"])
+        #expect(PublishError.passwords(in: "password = 'a b\\' c' dbname=x") == ["a b' c", "a b\\' c"])
+        #expect(PublishError.passwords(in: "PASSWORD=Up") == ["Up"])
+        #expect(PublishError.passwords(in: "postgresql://u@h/db").isEmpty)
+        #expect(PublishError.passwords(in: "host=db user=password_owner").isEmpty)
+        // Known secrets are masked wherever they appear; short ones are left (they would garble).
+        #expect(PublishError.scrub("invalid percent-encoded token: \"hun%ZZter\"", secrets: ["hun%ZZter"])
+                == "invalid percent-encoded token: \"***\"")
+        #expect(PublishError.scrub("a b c", secrets: ["a", ""]) == "a b c")
+    }
+
     @Test func scrubsPasswordsFromURLsAndConninfo() {
         #expect(PublishError.scrub("cannot reach postgresql://alice:s3cr%40t@db:5432/x") == "cannot reach postgresql://alice:***@db:5432/x")
         #expect(PublishError.scrub("host=db password=hunter2 user=bob") == "host=db password=*** user=bob")

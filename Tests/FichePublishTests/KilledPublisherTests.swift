@@ -8,10 +8,17 @@ import Foundation
 import Testing
 
 @Suite struct KilledPublisherTests {
+    /// The `fiche` executable of this very build: beside the test bundle in the same build
+    /// folder (debug, release or a sanitizer's), as FicheCLITests' `FicheBinary` finds it.
+    static var builtFiche: String {
+        var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        if dir.pathExtension == "xctest" { dir = dir.deletingLastPathComponent() }
+        return dir.appendingPathComponent("fiche").path
+    }
+
     @Test func publisherKilledMidCopyLeavesTheOldWarehouse() throws {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let fiche = repo.appendingPathComponent(".build/debug/fiche").path
-        try #require(FileManager.default.isExecutableFile(atPath: fiche), "build the fiche binary first (swift build)")
+        let fiche = Self.builtFiche
+        try #require(FileManager.default.isExecutableFile(atPath: fiche), "no fiche binary beside the tests at \(fiche)")
         let schema = TestDatabase.uniqueSchema("t_sigkill")
         defer { TestDatabase.drop(schema) }
         let old = WarehouseFixture(seed: 20, months: [201501])

@@ -275,9 +275,26 @@ extension String {
             #expect(try readAll(&pre, step: 333) == plain, "chunk \(chunk)")
             pre.close()
         }
-        // Closing early stops the producer (it must not hang on a full queue).
+    }
+
+    /// Closing early stops the producer even while it waits on a full queue, and nothing is
+    /// produced afterwards; a hang fails the test after 10 s instead of stopping the suite.
+    @Test func closingEarlyStopsTheProducerWithoutHanging() throws {
         let early = PrefetchingGzipReader(try GzipReader(path: Self.fixtures + "/padchest_sample.csv.gz"), chunkSize: 16, depth: 1)
-        early.close()
+        // Wait until the producer has read (its one-slot queue is then full and it is blocked).
+        let deadline = Date().addingTimeInterval(10)
+        while early.compressedOffset == 0 && Date() < deadline { usleep(1000) }
+        #expect(early.compressedOffset > 0, "the producer never started")
+        let closed = DispatchSemaphore(value: 0)
+        Thread { early.close(); closed.signal() }.start()
+        #expect(closed.wait(timeout: .now() + 10) == .success, "close() hung on a full queue")
+        // At most the one queued chunk is left to read, then end of input.
+        var reader = early
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let n = try buffer.withUnsafeMutableBytes { try reader.read(into: $0.baseAddress!, count: 4096) }
+        #expect(n <= 16, "the producer kept going after close(): \(n) bytes")
+        let after = try buffer.withUnsafeMutableBytes { try reader.read(into: $0.baseAddress!, count: 4096) }
+        #expect(after == 0)
     }
 
     @Test func truncatedGzipIsAnErrorNamingTheFile() throws {

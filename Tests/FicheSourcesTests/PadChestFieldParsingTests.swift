@@ -1,4 +1,5 @@
 import FicheLake
+import Foundation
 import Testing
 
 @testable import FicheSources
@@ -7,16 +8,19 @@ func withBytes<R>(_ s: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
     Array(s.utf8).withUnsafeBufferPointer(body)
 }
 
-/// Days since 1970-01-01, counted the slow way: the reference for `daysFromCivil`.
-func naiveDays(_ y: Int, _ m: Int, _ d: Int) -> Int {
-    var days = 0
-    if y >= 1970 {
-        for yy in 1970..<y { days += PadChestFieldParsing.daysInMonth(year: yy, month: 2) == 29 ? 366 : 365 }
-    } else {
-        for yy in y..<1970 { days -= PadChestFieldParsing.daysInMonth(year: yy, month: 2) == 29 ? 366 : 365 }
-    }
-    for mm in 1..<m { days += PadChestFieldParsing.daysInMonth(year: y, month: mm) }
-    return days + d - 1
+/// The reference calendar: Foundation's Gregorian calendar in UTC, a separate implementation
+/// from the parser's (valid for these tests' years, all after 1582).
+let referenceCalendar: Calendar = {
+    var c = Calendar(identifier: .gregorian)
+    c.timeZone = TimeZone(identifier: "UTC")!
+    return c
+}()
+
+/// Days since 1970-01-01 by Foundation, or nil when the date does not exist.
+func referenceDays(_ y: Int, _ m: Int, _ d: Int) -> Int? {
+    let parts = DateComponents(year: y, month: m, day: d)
+    guard parts.isValidDate(in: referenceCalendar), let date = referenceCalendar.date(from: parts) else { return nil }
+    return Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
 }
 
 @Suite struct PadChestFieldParsingTests {
@@ -64,16 +68,19 @@ func naiveDays(_ y: Int, _ m: Int, _ d: Int) -> Int {
             for m in 1...12 {
                 for d in [1, 15, 28, 29, 30, 31] {
                     let text = String(format: "%04d%02d%02d", y, m, d)
-                    let valid = d <= PadChestFieldParsing.daysInMonth(year: y, month: m)
                     let parsed = withBytes(text, PadChestFieldParsing.yyyymmdd)
-                    #expect(parsed.map(Int.init) == (valid ? naiveDays(y, m, d) : nil), "\(text)")
+                    #expect(parsed.map(Int.init) == referenceDays(y, m, d), "\(text)")
                 }
             }
         }
         for bad in ["2014091", "201409150", "20141301", "20140001", "20140900", "2014-9-1", "2015022 ", "20150229"] {
             #expect(withBytes(bad, PadChestFieldParsing.yyyymmdd) == nil, "\(bad)")
         }
-        #expect(withBytes("20160229", PadChestFieldParsing.yyyymmdd) != nil)
+        // Leap days fixed by hand: 1900 and 2100 are not leap years, 2000 and 2016 are.
+        #expect(withBytes("20160229", PadChestFieldParsing.yyyymmdd) == 16_860)
+        #expect(withBytes("20000229", PadChestFieldParsing.yyyymmdd) == 11_016)
+        #expect(withBytes("19000229", PadChestFieldParsing.yyyymmdd) == nil)
+        #expect(withBytes("21000229", PadChestFieldParsing.yyyymmdd) == nil)
     }
 
     /// Items joined, by both parsers (which must agree, and leave `out` alone on failure).

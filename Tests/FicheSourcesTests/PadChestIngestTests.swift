@@ -33,6 +33,16 @@ extension Batch {
     func row(_ name: String, _ value: String) -> Int? { nullableStrings(name).firstIndex(of: value) }
 }
 
+/// A column's values when they have the expected type, else nil (for `#require`).
+extension ColumnValues {
+    var bools: [Bool]? { if case .bool(let v) = self { v } else { nil } }
+    var int16s: [Int16]? { if case .int16(let v) = self { v } else { nil } }
+    var int32s: [Int32]? { if case .int32(let v) = self { v } else { nil } }
+    var int64s: [Int64]? { if case .int64(let v) = self { v } else { nil } }
+    var float64s: [Double]? { if case .float64(let v) = self { v } else { nil } }
+    var dates: [Int32]? { if case .date(let v) = self { v } else { nil } }
+}
+
 func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).snapshot().readAll() }
 
 @Suite struct PadChestIngestTests {
@@ -79,15 +89,11 @@ func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).
         #expect(staging.schema == PadChestStaging.schema)
         #expect(staging.schema.fields.count == 36 + 5 + 1)
         let first = try #require(staging.row("ImageID", "20536686640136348236148679891455886468_k6ga29.png"))
-        guard case .int16(let births) = staging.column("PatientBirth")!.values,
-              case .date(let dates) = staging.column("StudyDate_DICOM")!.values,
-              case .int64(let reportIDs) = staging.column("ReportID")!.values,
-              case .float64(let exposure) = staging.column("RelativeXRayExposure_DICOM")!.values,
-              case .int32(let rows) = staging.column("Rows_DICOM")!.values
-        else {
-            Issue.record("staging column types")
-            return
-        }
+        let births = try #require(staging.column("PatientBirth")?.values.int16s)
+        let dates = try #require(staging.column("StudyDate_DICOM")?.values.dates)
+        let reportIDs = try #require(staging.column("ReportID")?.values.int64s)
+        let exposure = try #require(staging.column("RelativeXRayExposure_DICOM")?.values.float64s)
+        let rows = try #require(staging.column("Rows_DICOM")?.values.int32s)
         #expect(births[first] == 1930)
         #expect(dates[first] == Int32(PadChestFieldParsing.daysFromCivil(year: 2014, month: 9, day: 15)))
         #expect(reportIDs[first] == 4_765_777)
@@ -105,7 +111,7 @@ func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).
         #expect(cuis.contains("\n"))
         #expect(!(staging.nullableStrings("LocalizationsCUIS_items")[dx] ?? "").contains("\n"))
         // Lines: the first data row is on line 2 of the file.
-        guard case .int64(let lines) = staging.column("source_line")!.values else { return }
+        let lines = try #require(staging.column("source_line")?.values.int64s)
         #expect(lines[first] == 2)
     }
 
@@ -119,7 +125,7 @@ func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).
         let diagnoses = try table(lake, "diagnoses")
         func patient(_ id: String) throws -> Int { try #require(patients.row("source_id", id)) }
         func procedure(_ image: String) throws -> Int { try #require(procedures.row("source_id", image)) }
-        guard case .int16(let births) = patients.column("birth_year")!.values else { return }
+        let births = try #require(patients.column("birth_year")?.values.int16s)
 
         // No birth year → null birth_year.
         let noBirth = try patient("196951031285601235946612513168166875820")
@@ -165,7 +171,7 @@ func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).
         if let i = labels.firstIndex(of: "COPD signs") { #expect(diagnoses.nullableStrings("umls_cui")[i] == "C0024117") }
         // Exactly one primary diagnosis per image that has labels; here every encounter with
         // diagnoses has at least one primary.
-        guard case .bool(let primary) = diagnoses.column("is_primary")!.values else { return }
+        let primary = try #require(diagnoses.column("is_primary")?.values.bools)
         let encountersWithDiagnoses = Set(diagnoses.uuidColumn("encounter_id"))
         let withPrimary = Set(zip(diagnoses.uuidColumn("encounter_id"), primary).filter(\.1).map(\.0))
         #expect(withPrimary == encountersWithDiagnoses)
@@ -243,7 +249,7 @@ func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).
         #expect(s.quarantined == 5)
         #expect(s.addsUp)
         let q = try table(lake, "quarantine")
-        guard case .int64(let lines) = q.column("line")!.values else { return }
+        let lines = try #require(q.column("line")?.values.int64s)
         let reasons = q.nullableStrings("reason").map { $0 ?? "" }
         #expect(lines == [3, 4, 5, 7, 9])
         #expect(reasons[0].hasPrefix("wrong field count: 35 fields"))

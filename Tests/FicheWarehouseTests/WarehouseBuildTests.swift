@@ -1,4 +1,5 @@
 import FicheLake
+import Foundation
 import FicheSources
 import Testing
 @testable import FicheWarehouse
@@ -87,7 +88,15 @@ struct WarehouseBuildTests {
         #expect(week["20151231"] == "53" && week["20160103"] == "53" && week["20160104"] == "1")
         #expect(week["20201231"] == "53" && week["20210103"] == "53" && week["20210104"] == "1")
         #expect(week["20191230"] == "1" && week["20181231"] == "1")
-        #expect(time.count == Set(time.map { $0[2] }).reduce(0) { $0 + (CivilCalendar.isLeap(Int($1)!) ? 366 : 365) })
+        // Every day of every year present, counted by Foundation's Gregorian calendar (not ours).
+        var gregorian = Calendar(identifier: .gregorian)
+        gregorian.timeZone = TimeZone(identifier: "UTC")!
+        let yearDays = try Set(time.map { $0[2] }).map { year in
+            let jan1 = try #require(gregorian.date(from: DateComponents(year: Int(year)!, month: 1, day: 1)))
+            return try #require(gregorian.range(of: .day, in: .year, for: jan1)).count
+        }
+        #expect(time.count == yearDays.reduce(0, +))
+        #expect(yearDays.contains(366), "a leap year among the built years")
         let ages = rows(of: try #require(built.table(Warehouse.mvDiagnosisByAgeGroup)))
         #expect(ages.contains { $0[0] == "unknown" })
     }
