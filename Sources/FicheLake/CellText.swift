@@ -18,6 +18,11 @@ public enum CivilDate {
         return (m <= 2 ? y + 1 : y, m, d)
     }
 
+    /// Whether `year` has a February 29th (proleptic Gregorian: every fourth year, but not
+    /// centuries unless divisible by 400).
+    @inlinable
+    public static func isLeapYear(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
+
     /// Day number of a civil date (month 1-12).
     @inlinable
     public static func days(year: Int64, month: Int64, day: Int64) -> Int64 {

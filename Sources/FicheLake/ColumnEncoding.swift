@@ -428,14 +428,6 @@ struct StringSlices {
     }
 }
 
-/// FNV-1a, 64-bit: small, deterministic across runs and machines.
-@inlinable
-public func fnv1a(_ bytes: UnsafeBufferPointer<UInt8>, seed: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64 {
-    var h = seed
-    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-    return h
-}
-
 // MARK: - Reading
 
 enum ColumnDecoder {

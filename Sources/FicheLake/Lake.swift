@@ -20,7 +20,11 @@ public struct Lake: Sendable {
             try FileIO.makeDirectory(r)
             try FileIO.makePrivate(r)
         } else if !FileIO.isDirectory(r) {
-            throw LakeError(.invalidArgument, "no lake folder here", file: r)
+            let present = FileIO.exists(r)
+            let reason = errno
+            if present { throw LakeError(.invalidArgument, "not a folder", file: r) }
+            if reason == ENOENT { throw LakeError(.notFound, "no lake folder here", file: r) }
+            throw LakeError(.io, "cannot open the lake folder: \(String(cString: strerror(reason)))", file: r)
         }
     }
 

@@ -11,8 +11,10 @@ public struct LakeError: Error, CustomStringConvertible, Sendable, Equatable {
         case io
         /// Another writer committed first and this commit cannot be rebased.
         case conflict
-        /// The caller asked for something that does not exist or is not valid.
+        /// The caller asked for something that is not valid.
         case invalidArgument
+        /// What the caller named (a lake folder) is not there.
+        case notFound
         /// A batch does not fit the table's schema.
         case schemaMismatch
         /// The data asked for does not fit in one batch (a string column holds at most

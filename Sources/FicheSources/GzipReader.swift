@@ -8,13 +8,6 @@ import Glibc
 import Darwin
 #endif
 
-/// An error opening or reading an input file; names the file.
-public struct InputFileError: Error, CustomStringConvertible, Sendable {
-    public let file: String
-    public let reason: String
-    public var description: String { "\(file): \(reason)" }
-}
-
 /// A streaming byte reader over a plain or `.gz` file. Memory is bounded by zlib's
 /// internal buffer plus whatever the caller reads into.
 public final class GzipReader {
@@ -27,14 +20,14 @@ public final class GzipReader {
         self.path = path
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw InputFileError(file: path, reason: "cannot open: \(String(cString: strerror(errno)))")
+            throw SourceError(.input, "cannot open: \(String(cString: strerror(errno)))", file: path)
         }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw InputFileError(file: path, reason: "not a regular file")
+            throw SourceError(.input, "not a regular file", file: path)
         }
         fileSize = Int64(st.st_size)
         guard let h = gzopen(path, "rb") else {
-            throw InputFileError(file: path, reason: "cannot open: \(String(cString: strerror(errno)))")
+            throw SourceError(.input, "cannot open: \(String(cString: strerror(errno)))", file: path)
         }
         gzbuffer(h, UInt32(bufferSize))
         handle = h
@@ -88,7 +81,7 @@ public final class GzipReader {
             if n < 0 {
                 var errnum: Int32 = 0
                 let msg = gzerror(h, &errnum).map { String(cString: $0) } ?? "read error"
-                throw InputFileError(file: path, reason: "read failed: \(msg)")
+                throw SourceError(.input, "read failed: \(msg)", file: path)
             }
             if n == 0 { break }
             total += Int(n)
@@ -98,10 +91,10 @@ public final class GzipReader {
             var errnum: Int32 = 0
             _ = gzerror(h2, &errnum)
             if errnum != Z_OK && errnum != Z_BUF_ERROR {
-                throw InputFileError(file: path, reason: "read failed: zlib error \(errnum)")
+                throw SourceError(.input, "read failed: zlib error \(errnum)", file: path)
             }
             if errnum == Z_BUF_ERROR {
-                throw InputFileError(file: path, reason: "unexpected end of compressed data (truncated .gz file)")
+                throw SourceError(.input, "unexpected end of compressed data (truncated .gz file)", file: path)
             }
         }
         return total

@@ -137,7 +137,7 @@ public enum PadChestFieldParsing {
     @inlinable
     public static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 2: CivilDate.isLeapYear(year) ? 29 : 28
         case 4, 6, 9, 11: 30
         default: 31
         }

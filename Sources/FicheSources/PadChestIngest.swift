@@ -201,10 +201,8 @@ public enum PadChestIngest {
                 if builder.pendingRows >= flushRows { try flush(&builder) }
                 if builder.limitReached { break }
             }
-        } catch let e as InputFileError {
-            throw PadChestError(file: path, line: nil, column: nil, reason: e.reason)
         }
-        if header { throw PadChestError(file: path, line: 1, column: nil, reason: "empty file: no PadChest header") }
+        if header { throw SourceError(.format, "empty file: no PadChest header", file: path, line: 1) }
         try flush(&builder)
         summary.readSeconds += now() - t
         summary.rowsRead = builder.rowsRead

@@ -36,24 +36,23 @@ public struct PadChestLabelCodes: Sendable {
         let expected = ["label", "code", "coding_system", "description", "category", "umls_cui"]
         while let block = try reader.nextBlock() {
             if let (r, issue) = block.issues.first {
-                throw PadChestError(file: name, line: issue.line, column: issue.column, reason: "\(issue.kind) (record \(r + 1))")
+                throw SourceError(.format, "\(issue.kind) (record \(r + 1))", file: name, line: issue.line, column: issue.column)
             }
             for r in 0..<block.recordCount {
                 let fields = (0..<block.fieldCount(r)).map { block.fieldString(r, $0) }
                 guard fields.count == expected.count else {
-                    throw PadChestError(file: name, line: block.recordLine[r], column: nil,
-                                        reason: "\(fields.count) fields, expected \(expected.count)")
+                    throw SourceError(.format, "\(fields.count) fields, expected \(expected.count)", file: name, line: block.recordLine[r])
                 }
                 if header {
                     guard fields == expected else {
-                        throw PadChestError(file: name, line: 1, column: nil, reason: "header must be \(expected.joined(separator: ","))")
+                        throw SourceError(.format, "header must be \(expected.joined(separator: ","))", file: name, line: 1)
                     }
                     header = false
                     continue
                 }
                 let label = Self.trim(Array(fields[0].utf8))
                 guard !label.isEmpty else {
-                    throw PadChestError(file: name, line: block.recordLine[r], column: 1, reason: "empty label")
+                    throw SourceError(.format, "empty label", file: name, line: block.recordLine[r], column: 1)
                 }
                 let cui = fields[5].isEmpty ? nil : fields[5]
                 let code: DiagnosisCode
@@ -61,14 +60,13 @@ public struct PadChestLabelCodes: Sendable {
                     code = Self.finding(label: label, cui: cui)
                 } else {
                     guard !fields[2].isEmpty, !fields[3].isEmpty, !fields[4].isEmpty else {
-                        throw PadChestError(file: name, line: block.recordLine[r], column: nil,
-                                            reason: "a mapped label needs coding_system, description and category")
+                        throw SourceError(.format, "a mapped label needs coding_system, description and category", file: name, line: block.recordLine[r])
                     }
                     code = DiagnosisCode(code: fields[1], description: fields[3], category: fields[4],
                                          codingSystem: fields[2], umlsCUI: cui)
                 }
                 guard lookup(label) == nil else {
-                    throw PadChestError(file: name, line: block.recordLine[r], column: 1, reason: "label '\(fields[0])' listed twice")
+                    throw SourceError(.format, "label '\(fields[0])' listed twice", file: name, line: block.recordLine[r], column: 1)
                 }
                 insert(label: label, code: code)
             }

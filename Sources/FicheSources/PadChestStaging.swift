@@ -215,17 +215,15 @@ public struct PadChestStagingBuilder {
     public static func checkHeader(_ block: CSVBlock, record: Int, file: String) throws {
         let line = block.recordLine[record]
         if let issue = block.issues.first(where: { $0.record == record })?.issue {
-            throw PadChestError(file: file, line: issue.line, column: issue.column, reason: "header: \(issue.kind)")
+            throw SourceError(.format, "header: \(issue.kind)", file: file, line: issue.line, column: issue.column)
         }
         guard block.fieldCount(record) == PadChestStaging.csvColumnCount else {
-            throw PadChestError(file: file, line: line, column: nil,
-                                reason: "header has \(block.fieldCount(record)) columns, PadChest has \(PadChestStaging.csvColumnCount)")
+            throw SourceError(.format, "header has \(block.fieldCount(record)) columns, PadChest has \(PadChestStaging.csvColumnCount)", file: file, line: line)
         }
         for (k, c) in PadChestStaging.csvColumns.enumerated() {
             let name = block.fieldString(record, k)
             guard name == c.header else {
-                throw PadChestError(file: file, line: line, column: k + 1,
-                                    reason: "header column \(k + 1) is '\(name)', expected '\(c.header)'")
+                throw SourceError(.format, "header column \(k + 1) is '\(name)', expected '\(c.header)'", file: file, line: line, column: k + 1)
             }
         }
     }
@@ -486,20 +484,5 @@ public struct PadChestStagingBuilder {
         for c in itemColumns.indices { itemColumns[c] = ColumnBuilder(.string) }
         sourceLines = []
         return b
-    }
-}
-
-/// A PadChest input problem that stops the ingest (not a bad row): names file, line, column.
-public struct PadChestError: Error, CustomStringConvertible, Sendable {
-    public var file: String
-    public var line: Int?
-    public var column: Int?
-    public var reason: String
-
-    public var description: String {
-        var s = file
-        if let line { s += ":\(line)" }
-        if let column { s += ":\(column)" }
-        return s + ": " + reason
     }
 }

@@ -1,6 +1,8 @@
 // The synthetic clinic's calendar: the three years encounters fall in, Rwanda's two
 // rainy seasons, and how busy each day is. Dates are days since 1970-01-01.
 
+import FicheLake
+
 enum SyntheticCalendar {
     /// 2022-01-01.
     static let firstDay: Int32 = 18_993
@@ -18,15 +20,13 @@ enum SyntheticCalendar {
         return 365 * (year - 1970) + leapsThrough(year - 1) - leapsThrough(1969)
     }
 
-    static func isLeap(_ y: Int) -> Bool { (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 }
-
     /// The calendar year and month (1-12) of a day.
     static func yearMonth(_ day: Int) -> (year: Int, month: Int) {
         var y = 1970 + floorDiv(day, 365)
         while yearStart(y) > day { y -= 1 }
         while yearStart(y + 1) <= day { y += 1 }
         var rest = day - yearStart(y)
-        let lengths = [31, isLeap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        let lengths = [31, CivilDate.isLeapYear(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
         var m = 0
         while rest >= lengths[m] {
             rest -= lengths[m]

@@ -30,23 +30,6 @@
 
 import FicheLake
 
-public enum SyntheticClinicError: Error, CustomStringConvertible, Equatable {
-    case invalidPatients(Int)
-    case invalidFacilities(Int)
-    case invalidBlockSize(Int)
-
-    public var description: String {
-        switch self {
-        case .invalidPatients(let n):
-            "--patients must be between 0 and \(SyntheticClinic.maxPatients) (got \(n))"
-        case .invalidFacilities(let n):
-            "--facilities must be between 1 and \(SyntheticClinic.maxFacilities) (got \(n))"
-        case .invalidBlockSize(let n):
-            "block size must be between 1 and \(SyntheticClinic.maxBlockPatients) patients (got \(n))"
-        }
-    }
-}
-
 /// One block of patients with everything that happened to them. Encounters, procedures,
 /// diagnoses and reports come in one batch per calendar year of the encounter.
 public struct SyntheticBlock: Sendable {
@@ -96,7 +79,7 @@ public struct SyntheticClinic: Sendable {
     let lookup: SyntheticLookup
 
     public init(seed: UInt64 = defaultSeed, patients: Int = defaultPatients, facilities: Int = defaultFacilities,
-                blockPatients: Int = defaultBlockPatients) throws(SyntheticClinicError) {
+                blockPatients: Int = defaultBlockPatients) throws(SourceError) {
         guard (0...Self.maxPatients).contains(patients) else { throw .invalidPatients(patients) }
         guard (1...Self.maxFacilities).contains(facilities) else { throw .invalidFacilities(facilities) }
         guard (1...Self.maxBlockPatients).contains(blockPatients) else { throw .invalidBlockSize(blockPatients) }

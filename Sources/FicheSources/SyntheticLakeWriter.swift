@@ -32,24 +32,6 @@ public struct SyntheticWriteSummary: Sendable {
     public var encounters: Int { rows(of: ClinicalModel.encounters) }
 }
 
-public enum SyntheticWriteError: Error, CustomStringConvertible, Equatable {
-    /// The lake already holds synthetic rows (from the commit described).
-    case alreadyGenerated(table: String, operation: String, time: String)
-    /// `--replace` cannot remove synthetic rows from a table that other sources also wrote.
-    case sharedTable(table: String, source: String)
-
-    public var description: String {
-        switch self {
-        case .alreadyGenerated(let table, let operation, let time):
-            "the lake already holds synthetic data (table `\(table)`: `\(operation)` at \(time)); "
-                + "pass --replace to regenerate it, or --lake to write elsewhere"
-        case .sharedTable(let table, let source):
-            "cannot replace the synthetic data: table `\(table)` also holds `\(source)` rows, "
-                + "and the lake can only replace a table whole; generate into a separate --lake"
-        }
-    }
-}
-
 extension SyntheticClinic {
     /// The tables a synthetic run writes, in order.
     public static let tableNames = [
@@ -97,7 +79,7 @@ extension SyntheticClinic {
             let history = snapshot.history
             if let earlier = history.last(where: { $0.source == Self.source }) {
                 guard replace else {
-                    throw SyntheticWriteError.alreadyGenerated(table: name, operation: earlier.operation, time: earlier.time)
+                    throw SourceError.alreadyGenerated(table: name, operation: earlier.operation, time: earlier.time)
                 }
                 mustReplace = true
             }
@@ -106,7 +88,7 @@ extension SyntheticClinic {
                 var addedBy: [String: String] = [:]
                 for c in history { for a in c.add { addedBy[a.file] = c.source } }
                 if let other = snapshot.chunks.lazy.compactMap({ addedBy[$0.file] }).first(where: { $0 != Self.source }) {
-                    throw SyntheticWriteError.sharedTable(table: name, source: other)
+                    throw SourceError.sharedTable(table: name, source: other)
                 }
             }
         }

@@ -9,7 +9,7 @@ import Glibc
 public enum CSVExport {
     /// Writes `batch` to `path` (created or truncated).
     public static func write(_ batch: Batch, to path: String) throws {
-        guard let file = fopen(path, "w") else { throw WarehouseError("cannot create \(path)") }
+        guard let file = fopen(path, "w") else { throw WarehouseError("cannot create \(path)", code: .io) }
         defer { fclose(file) }
         var out = [UInt8]()
         out.reserveCapacity(1 << 20)
@@ -37,11 +37,11 @@ public enum CSVExport {
             }
             out.append(10)
             if out.count > 1 << 20 {
-                guard fwrite(out, 1, out.count, file) == out.count else { throw WarehouseError("write to \(path) failed") }
+                guard fwrite(out, 1, out.count, file) == out.count else { throw WarehouseError("write to \(path) failed", code: .io) }
                 out.removeAll(keepingCapacity: true)
             }
         }
-        guard fwrite(out, 1, out.count, file) == out.count else { throw WarehouseError("write to \(path) failed") }
+        guard fwrite(out, 1, out.count, file) == out.count else { throw WarehouseError("write to \(path) failed", code: .io) }
     }
 
     static func appendInt(_ v: Int64, _ out: inout [UInt8]) {

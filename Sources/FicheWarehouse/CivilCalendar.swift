@@ -22,12 +22,10 @@ public enum CivilCalendar {
         Int32(truncatingIfNeeded: CivilDate.days(year: Int64(year), month: Int64(month), day: Int64(day)))
     }
 
-    public static func isLeap(_ y: Int) -> Bool { y % 4 == 0 && (y % 100 != 0 || y % 400 == 0) }
-
     /// ISO 8601 weeks in a year: 53 when it starts on a Thursday, or on a Wednesday in a leap year.
     public static func isoWeeksInYear(_ y: Int) -> Int {
         let jan1 = Int(isoWeekday(days(year: y, month: 1, day: 1)))
-        return jan1 == 4 || (jan1 == 3 && isLeap(y)) ? 53 : 52
+        return jan1 == 4 || (jan1 == 3 && CivilDate.isLeapYear(y)) ? 53 : 52
     }
 
     /// ISO day of week of one day, 1 = Monday … 7 = Sunday (1970-01-01 was a Thursday).

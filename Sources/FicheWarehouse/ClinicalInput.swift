@@ -50,20 +50,6 @@ public struct ClinicalInput: Sendable {
     }
 }
 
-/// Why a build could not run; names the table, column and row.
-public struct WarehouseError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
-
-    static func missing(_ table: String, _ column: String) -> WarehouseError {
-        WarehouseError("clinical table `\(table)` lacks column `\(column)`")
-    }
-    static func type(_ table: String, _ column: String, _ found: ColumnType, _ wanted: ColumnType) -> WarehouseError {
-        WarehouseError("column `\(column)` of `\(table)` is \(found), the build needs \(wanted)")
-    }
-}
-
 /// Typed access to a batch's columns, with errors that name the table and column.
 struct ColumnReader {
     let table: String
@@ -78,7 +64,7 @@ struct ColumnReader {
     private func requireNoNulls(_ c: Column, _ name: String) throws {
         guard let v = c.validity, v.setCount != c.count else { return }
         for i in 0..<c.count where !v[i] {
-            throw WarehouseError("column `\(name)` of `\(table)` is null at row \(i)")
+            throw WarehouseError("column `\(name)` of `\(table)` is null at row \(i)", table: table, column: name, row: i)
         }
     }
 

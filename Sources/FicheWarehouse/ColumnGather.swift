@@ -129,7 +129,8 @@ func int32Keys(_ keys: [Int64], _ column: String) throws -> [Int32] {
     var out = [Int32](repeating: 0, count: keys.count)
     for i in keys.indices {
         guard let k = Int32(exactly: keys[i]) else {
-            throw WarehouseError("\(column) \(keys[i]) does not fit the warehouse's int32 key column")
+            throw WarehouseError("\(column) \(keys[i]) does not fit the warehouse's int32 key column", code: .keyOverflow,
+                                     column: column)
         }
         out[i] = k
     }
@@ -175,7 +176,8 @@ func clampedInt16(_ v: [Int32]) -> [Int16] {
 
 func makeBatch(_ schema: Schema, _ columns: [Column]) throws -> Batch {
     for (f, c) in zip(schema.fields, columns) where f.type != c.type {
-        throw WarehouseError("internal: column `\(f.name)` built as \(c.type), schema says \(f.type)")
+        throw WarehouseError("internal: column `\(f.name)` built as \(c.type), schema says \(f.type)", code: .internal,
+                             column: f.name)
     }
     return Batch(schema: schema, columns: columns)
 }

@@ -77,37 +77,16 @@ extension WarehouseBuilder {
         let monthBase = nFacts == 0 ? 0 : minMonth
 
         // One pass over the patients, half of them per core.
-        var firstDate = [Int32](repeating: 0, count: nPatients)
-        var lastDate = [Int32](repeating: 0, count: nPatients)
         let ranges = Workers.ranges(nPatients, minPerWorker: 1 << 12)
         let totals = ranges.map { _ in GroupTotals(months: nMonths, procedures: nProc, diagnoses: nDiag) }
-        fact.dates.withUnsafeBufferPointer { dates in
-        fact.monthIndex.withUnsafeBufferPointer { months in
-        fact.numProcedures.withUnsafeBufferPointer { numProc in
-        fact.numDiagnoses.withUnsafeBufferPointer { numDiag in
-        fact.hasReport.withUnsafeBufferPointer { hasReport in
-        fact.procOffsets.withUnsafeBufferPointer { procOffsets in
-        fact.procPos.withUnsafeBufferPointer { procPos in
-        fact.procQuantity.withUnsafeBufferPointer { procQty in
-        fact.diagOffsets.withUnsafeBufferPointer { diagOffsets in
-        fact.diagPos.withUnsafeBufferPointer { diagPos in
-        patientOffsets.withUnsafeBufferPointer { pOff in
-        patientFacts.withUnsafeBufferPointer { pFacts in
-        ageGroup.withUnsafeBufferPointer { groups in
-        firstDate.withUnsafeMutableBufferPointer { first in
-        lastDate.withUnsafeMutableBufferPointer { last in
-            let v = PatientPassInput(
-                dates: SharedBuffer(dates), months: SharedBuffer(months), numProc: SharedBuffer(numProc),
-                numDiag: SharedBuffer(numDiag), hasReport: SharedBuffer(hasReport),
-                procOffsets: SharedBuffer(procOffsets), procPos: SharedBuffer(procPos), procQty: SharedBuffer(procQty),
-                diagOffsets: SharedBuffer(diagOffsets), diagPos: SharedBuffer(diagPos),
-                patientOffsets: SharedBuffer(pOff), patientFacts: SharedBuffer(pFacts), ageGroup: SharedBuffer(groups),
-                first: first.baseAddress.map { SharedPointer($0) }, last: last.baseAddress.map { SharedPointer($0) },
-                monthBase: monthBase, nMonths: nMonths, nDiag: nDiag)
-            Workers.run(ranges.count) { w in
-                patientPass(v, ranges[w], totals[w])
-            }
-        }}}}}}}}}}}}}}}
+        let pass = PatientPassColumns(
+            dates: fact.dates, months: fact.monthIndex, numProcedures: fact.numProcedures,
+            numDiagnoses: fact.numDiagnoses, hasReport: fact.hasReport,
+            procOffsets: fact.procOffsets, procPos: fact.procPos, procQuantity: fact.procQuantity,
+            diagOffsets: fact.diagOffsets, diagPos: fact.diagPos,
+            patientOffsets: patientOffsets, patientFacts: patientFacts, ageGroup: ageGroup,
+            monthBase: monthBase, nMonths: nMonths, nDiagnoses: nDiag)
+        let (firstDate, lastDate) = pass.run(ranges, into: totals)
         let t = totals.dropFirst().reduce(into: totals[0]) { $0.add($1) }
 
         var totalEncounters = [Int32](repeating: 0, count: nPatients)

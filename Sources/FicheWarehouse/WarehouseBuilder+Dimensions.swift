@@ -63,7 +63,7 @@ extension WarehouseBuilder {
         let yearCol = try r.column("birth_year", of: .int16).gathered(rows)
         let dateCol = try r.column("birth_date", of: .date).gathered(rows)
         guard case .int16(let years) = yearCol.values, case .date(let dates) = dateCol.values else {
-            throw WarehouseError("patients: birth columns have unexpected types")
+            throw WarehouseError("patients: birth columns have unexpected types", code: .internal, table: ClinicalModel.patients)
         }
         let n = rows.count
         var birthYear = [Int32](repeating: 0, count: n)
@@ -71,7 +71,8 @@ extension WarehouseBuilder {
         var birthKnown = [Bool](repeating: false, count: n)
         for p in 0..<n where !dateCol.isNull(p) {
             guard CivilCalendar.supportedDays.contains(dates[p]) else {
-                throw WarehouseError("patients: birth_date at row \(rows[p]) is outside 0001-01-01 … 9999-12-31")
+                throw WarehouseError("patients: birth_date at row \(rows[p]) is outside 0001-01-01 … 9999-12-31",
+                                     table: ClinicalModel.patients, column: "birth_date", row: Int(rows[p]))
             }
         }
         // Birth dates decomposed eight at a time; null dates read as day 0 and are ignored.
@@ -138,7 +139,8 @@ extension WarehouseBuilder {
         }
         let supported = CivilCalendar.supportedDays
         for i in dates.indices where !supported.contains(dates[i]) {
-            throw WarehouseError("encounters: encounter_date at row \(i) is outside 0001-01-01 … 9999-12-31")
+            throw WarehouseError("encounters: encounter_date at row \(i) is outside 0001-01-01 … 9999-12-31",
+                                 table: ClinicalModel.encounters, column: "encounter_date", row: i)
         }
         let a = keys.assign(ids)
         report.duplicateEncounters = a.duplicateCount

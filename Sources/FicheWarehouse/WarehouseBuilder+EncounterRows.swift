@@ -141,7 +141,7 @@ extension WarehouseBuilder {
 
     private static func mapProcedureChunk(_ batch: Batch, _ encounters: EncounterMap, parallel: Bool) throws -> ChunkResult {
         let r = ColumnReader(table: ClinicalModel.procedures, batch: batch)
-        var out = ChunkResult(rows: batch.rowCount, bytes: batch.bufferBytes)
+        var out = ChunkResult(rows: batch.rowCount, bytes: batch.memoryBytes)
         out.fact = factRows(of: try r.uuids("encounter_id"), encounters, parallel: parallel)
         let distinct = DistinctCodes(try r.stringValues("procedure_code"), maxWorkers: parallel ? Workers.count : 1)
         out.code = distinct.rowCode
@@ -154,7 +154,7 @@ extension WarehouseBuilder {
     private static func mapDiagnosisChunk(_ batch: Batch, _ encounters: EncounterMap, _ catalog: DiagnosisCatalog,
                                           parallel: Bool) throws -> ChunkResult {
         let r = ColumnReader(table: ClinicalModel.diagnoses, batch: batch)
-        var out = ChunkResult(rows: batch.rowCount, bytes: batch.bufferBytes)
+        var out = ChunkResult(rows: batch.rowCount, bytes: batch.memoryBytes)
         out.fact = factRows(of: try r.uuids("encounter_id"), encounters, parallel: parallel)
         out.primary = try r.bools("is_primary")
         let rowCodes = try r.stringValues("code")
@@ -183,7 +183,7 @@ extension WarehouseBuilder {
 
     private static func mapReportChunk(_ batch: Batch, _ encounters: EncounterMap, parallel: Bool) throws -> ChunkResult {
         let r = ColumnReader(table: ClinicalModel.reports, batch: batch)
-        var out = ChunkResult(rows: batch.rowCount, bytes: batch.bufferBytes)
+        var out = ChunkResult(rows: batch.rowCount, bytes: batch.memoryBytes)
         out.fact = factRows(of: try r.uuids("encounter_id"), encounters, parallel: parallel)
         return out
     }

@@ -68,7 +68,7 @@ struct WarehouseBuilder {
         clock = DispatchTime.now().uptimeNanoseconds
         for b in [facilityBatch, patientBatch, encounterBatch, diagnosisCodes] {
             report.inputRows += b.rowCount
-            report.inputBytes += b.bufferBytes
+            report.inputBytes += b.memoryBytes
         }
 
         // ---- Stage 1: key mapping ----

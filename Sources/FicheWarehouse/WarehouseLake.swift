@@ -209,23 +209,3 @@ final class WorkCounter: @unchecked Sendable {
         return v
     }
 }
-
-extension Batch {
-    /// Bytes of the column buffers (values, string bytes and offsets, validity).
-    public var bufferBytes: Int {
-        columns.reduce(0) { total, c in
-            let v: Int
-            switch c.values {
-            case .bool(let a): v = a.count
-            case .int8(let a): v = a.count
-            case .int16(let a): v = a.count * 2
-            case .int32(let a), .date(let a): v = a.count * 4
-            case .int64(let a), .timestamp(let a): v = a.count * 8
-            case .float64(let a): v = a.count * 8
-            case .uuid(let a): v = a.count * 16
-            case .string(let s): v = s.bytes.count + s.offsets.count * 4
-            }
-            return total + v + (c.validity?.bytes.count ?? 0)
-        }
-    }
-}

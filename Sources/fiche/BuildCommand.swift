@@ -69,19 +69,15 @@ struct BuildCommand: ParsableCommand {
         let options = try options()
         let lake = try lakeOptions.open()
         if Terminal.stderrIsTTY { FileOutput.standardError.write("building the warehouse from \(lake.root) …\n") }
-        do {
-            let tables = try buildWarehouse(lake: lake, options: options)
-            var writeSeconds = 0.0
-            if !noWrite {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                try writeWarehouse(tables, to: lake)
-                writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            }
-            let summary = BuildSummary(lake: lake.root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
-            print(json ? summary.json : summary.text)
-        } catch let e as WarehouseError {
-            throw CommandFailure("build: \(e)")
+        let tables = try buildWarehouse(lake: lake, options: options)
+        var writeSeconds = 0.0
+        if !noWrite {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try writeWarehouse(tables, to: lake)
+            writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
         }
+        let summary = BuildSummary(lake: lake.root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
+        print(json ? summary.json : summary.text)
     }
 }
 

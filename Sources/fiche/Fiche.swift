@@ -24,33 +24,25 @@ struct Fiche: ParsableCommand {
             StressWrite.self, BuildCommand.self, BenchCommand.self,
         ])
 
-    /// Runs the command; usage errors exit 2, failures exit 1, with one clear line on stderr.
+    /// Runs the command; every failure is reported here alone (FailureReport): one clear line
+    /// on stderr, exit 1, or 2 for a usage error.
     static func main() {
+        var command: (any ParsableCommand)?
         do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let e as LakeError {
-            Terminal.fail("\(e)")
-        } catch let e as CommandFailure {
-            Terminal.fail(e.message)
+            command = try parseAsRoot()
+            try command?.run()
         } catch {
-            let code = exitCode(for: error)
-            if code == .success {
-                print(fullMessage(for: error))  // --help, --version
-                Glibc.exit(0)
-            }
-            let message = fullMessage(for: error)
-            if code == .validationFailure {
-                FileOutput.standardError.write(Terminal.scrubbed(message) + "\n")
+            let report = FailureReport(error, command: command)
+            switch (report.stream, report.exitCode) {
+            case (.standardOutput, _):
+                print(report.message)  // --help, --version
+                Glibc.exit(report.exitCode)
+            case (.standardError, 2):
+                FileOutput.standardError.write(Terminal.scrubbed(report.message) + "\n")
                 Glibc.exit(2)
+            default:
+                Terminal.fail(report.message)
             }
-            Terminal.fail(message.isEmpty ? "\(error)" : message)
         }
     }
-}
-
-/// A failure the command explains itself (exit 1).
-struct CommandFailure: Error {
-    var message: String
-    init(_ message: String) { self.message = message }
 }

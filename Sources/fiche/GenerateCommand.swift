@@ -67,9 +67,6 @@ struct GenerateCommand: ParsableCommand {
                 summary = try clinic.write(to: try lakeOptions.openOrCreate(), replace: replace, progress: progress)
             }
             if showProgress { FileOutput.standardError.write("\r\u{1B}[K") }
-        } catch let e as SyntheticWriteError {
-            if showProgress { FileOutput.standardError.write("\n") }
-            throw CommandFailure(e.description)
         } catch {
             if showProgress { FileOutput.standardError.write("\n") }
             throw error

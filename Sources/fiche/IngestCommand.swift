@@ -69,9 +69,6 @@ struct IngestPadChest: ParsableCommand {
                 bar.update(done: done, total: total)
             }
             bar.finish()
-        } catch let e as PadChestError {
-            bar.finish()
-            throw CommandFailure("\(e)")
         } catch {
             bar.finish()
             throw error

@@ -46,6 +46,7 @@ func progressPrinter(_ command: String) -> (@Sendable (String) -> Void)? {
 }
 
 /// A publishing failure as the command's failure (one line on stderr, exit 1).
+@available(*, deprecated, message: "throw the error itself: FailureReport (Fiche.main) names the command")
 func fail(_ command: String, _ error: Error) -> Error {
     if error is CommandFailure { return error }
     return CommandFailure("\(command): \(error)")
@@ -75,7 +76,7 @@ func printPublishReport(_ report: PublishReport, json: Bool) {
     print(report.phases.map { "\($0.name) \(String(format: "%.2f", $0.seconds)) s" }.joined(separator: ", "))
 }
 
-struct PublishCommand: ParsableCommand {
+struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
     static let configuration = CommandConfiguration(
         commandName: "publish",
         abstract: "Publish the warehouse tables of the lake to PostgreSQL.",
@@ -144,29 +145,25 @@ struct PublishCommand: ParsableCommand {
         options.schema = db.schema
         options.waitForLock = !noWait
         options.progress = progressPrinter("publish")
-        do {
-            let lake = try lakeOptions.open()
-            if let dir = compareServerCopy {
-                let tables = try WarehouseLakeReader.read(lake)
-                printComparison(try ServerCopyComparison.run(tables: tables, to: db.target, directory: dir, runs: compareRuns, progress: options.progress))
-                return
-            }
-            if normalizedOnly {
-                try db.publishNormalized(lake, options: options, json: json)
-                return
-            }
-            let report: PublishReport
-            if let backfill, let months = MonthRange.parse(backfill) {
-                let tables = try WarehouseLakeReader.read(lake, months: months)
-                report = try WarehousePublisher.publishBackfill(tables: tables, months: months, to: db.target, options: options)
-            } else {
-                report = try WarehousePublisher.publish(tables: try WarehouseLakeReader.read(lake), to: db.target, options: options)
-            }
-            printPublishReport(report, json: json)
-            try db.publishNormalized(lake, options: options, json: json)
-        } catch {
-            throw fail("publish", error)
+        let lake = try lakeOptions.open()
+        if let dir = compareServerCopy {
+            let tables = try WarehouseLakeReader.read(lake)
+            printComparison(try ServerCopyComparison.run(tables: tables, to: db.target, directory: dir, runs: compareRuns, progress: options.progress))
+            return
         }
+        if normalizedOnly {
+            try db.publishNormalized(lake, options: options, json: json)
+            return
+        }
+        let report: PublishReport
+        if let backfill, let months = MonthRange.parse(backfill) {
+            let tables = try WarehouseLakeReader.read(lake, months: months)
+            report = try WarehousePublisher.publishBackfill(tables: tables, months: months, to: db.target, options: options)
+        } else {
+            report = try WarehousePublisher.publish(tables: try WarehouseLakeReader.read(lake), to: db.target, options: options)
+        }
+        printPublishReport(report, json: json)
+        try db.publishNormalized(lake, options: options, json: json)
     }
 
     private func printComparison(_ rows: [CopyComparison]) {

@@ -4,7 +4,7 @@ import FichePublish
 import FicheWarehouse
 import Foundation
 
-struct RebuildCommand: ParsableCommand {
+struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
     static let configuration = CommandConfiguration(
         commandName: "rebuild",
         abstract: "The nightly rebuild: build the warehouse from the lake and publish it atomically.",
@@ -36,14 +36,10 @@ struct RebuildCommand: ParsableCommand {
         options.schema = db.schema
         options.waitForLock = !noWait
         options.progress = progressPrinter("rebuild")
-        do {
-            let lake = try lakeOptions.open()
-            let tables = try warehouseTables(lake)
-            printPublishReport(try WarehousePublisher.publish(tables: tables, to: db.target, options: options), json: json)
-            try db.publishNormalized(lake, options: options, json: json)
-        } catch {
-            throw fail("rebuild", error)
-        }
+        let lake = try lakeOptions.open()
+        let tables = try warehouseTables(lake)
+        printPublishReport(try WarehousePublisher.publish(tables: tables, to: db.target, options: options), json: json)
+        try db.publishNormalized(lake, options: options, json: json)
     }
 
     /// The warehouse built in memory from the lake (new surrogate keys saved to the lake's key

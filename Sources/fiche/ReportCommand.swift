@@ -2,7 +2,7 @@ import ArgumentParser
 import FichePublish
 import Foundation
 
-struct ReportCommand: ParsableCommand {
+struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Answer the analytics questions from the published warehouse.",
@@ -40,33 +40,29 @@ struct ReportCommand: ParsableCommand {
             return
         }
         let queries = query.isEmpty ? AnalyticsQueries.all : query.compactMap(AnalyticsQueries.named)
-        do {
-            let schema = try SQLIdentifier(db.schema)
-            let connection = try PostgresConnection(db.target, applicationName: "fiche report")
-            guard try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema.name]) == "1" else {
-                throw CommandFailure("report: no published warehouse in schema \(schema.name) (run `fiche rebuild` or `fiche publish` first)")
+        let schema = try SQLIdentifier(db.schema)
+        let connection = try PostgresConnection(db.target, applicationName: "fiche report")
+        guard try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema.name]) == "1" else {
+            throw CommandFailure("report: no published warehouse in schema \(schema.name) (run `fiche rebuild` or `fiche publish` first)")
+        }
+        try connection.execute("SET search_path = \(schema.quoted)")
+        var json: [[String: Any]] = []
+        for (i, q) in queries.enumerated() {
+            let result = try connection.query(q.sql)
+            switch ReportFormat(rawValue: format) ?? .table {
+            case .table:
+                print((i > 0 ? "\n" : "") + "\(q.title)\n")
+                print(ReportFormatter.table(result), terminator: "")
+            case .csv:
+                if queries.count > 1 { print((i > 0 ? "\n" : "") + "# \(q.name)") }
+                print(ReportFormatter.csv(result), terminator: "")
+            case .json:
+                json.append(["query": q.name, "title": q.title, "columns": result.columns, "rows": ReportFormatter.jsonObjects(result)])
             }
-            try connection.execute("SET search_path = \(schema.quoted)")
-            var json: [[String: Any]] = []
-            for (i, q) in queries.enumerated() {
-                let result = try connection.query(q.sql)
-                switch ReportFormat(rawValue: format) ?? .table {
-                case .table:
-                    print((i > 0 ? "\n" : "") + "\(q.title)\n")
-                    print(ReportFormatter.table(result), terminator: "")
-                case .csv:
-                    if queries.count > 1 { print((i > 0 ? "\n" : "") + "# \(q.name)") }
-                    print(ReportFormatter.csv(result), terminator: "")
-                case .json:
-                    json.append(["query": q.name, "title": q.title, "columns": result.columns, "rows": ReportFormatter.jsonObjects(result)])
-                }
-            }
-            if format == "json" {
-                let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
-            }
-        } catch {
-            throw fail("report", error)
+        }
+        if format == "json" {
+            let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
         }
     }
 }

@@ -106,4 +106,14 @@ struct CommandLineTests {
         #expect(r.status == 1)
         #expect(r.stderr.contains("no lake at /nonexistent/lake"))
     }
+
+    @Test func aLakePathThatIsAFileIsNotCalledMissing() throws {
+        let dir = try scratchDirectory("lakefile")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let file = dir + "/lake"
+        try Data("not a lake".utf8).write(to: URL(fileURLWithPath: file))
+        let r = try FicheBinary.run(["ls", "--lake", file])
+        #expect(r.status == 1)
+        #expect(r.stderr == "fiche: error: \(file): not a folder\n", "\(r.stderr)")
+    }
 }

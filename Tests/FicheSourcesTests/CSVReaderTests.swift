@@ -302,13 +302,13 @@ extension String {
         let path = NSTemporaryDirectory() + "fiche-truncated-\(UUID().uuidString).csv.gz"
         try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: path))
         var reader = try GzipReader(path: path)
-        #expect(throws: InputFileError.self) { _ = try readAll(&reader, step: 4096) }
+        #expect(throws: SourceError.self) { _ = try readAll(&reader, step: 4096) }
         let pre = PrefetchingGzipReader(try GzipReader(path: path))
         var p = pre
         do {
             _ = try readAll(&p, step: 4096)
             Issue.record("expected an error")
-        } catch let e as InputFileError {
+        } catch let e as SourceError {
             #expect(e.description.contains(path))
         }
         pre.close()

@@ -307,7 +307,7 @@ func table(_ lake: Lake, _ name: String) throws -> Batch { try lake.table(name).
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let bad = dir + "/bad.csv"
         try Data(",ImageID,Oops\n0,a,b\n".utf8).write(to: URL(fileURLWithPath: bad))
-        #expect(throws: PadChestError.self) { try PadChestIngest.run(path: bad, lake: lake) }
+        #expect(throws: SourceError.self) { try PadChestIngest.run(path: bad, lake: lake) }
         do {
             _ = try PadChestIngest.run(path: bad, lake: lake)
         } catch {
@@ -366,7 +366,7 @@ import CZlib
 
         let lake = try temporaryLake()
         // Several flushes (mapping and appends to the transaction) happen before the error.
-        #expect(throws: PadChestError.self) {
+        #expect(throws: SourceError.self) {
             _ = try PadChestIngest.run(path: cut, lake: lake, flushRows: 50)
         }
         for t in ["padchest", "patients", "encounters", "procedures", "reports", "diagnoses", "diagnosis_codes", "facilities"] {

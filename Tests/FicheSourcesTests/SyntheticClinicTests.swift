@@ -302,9 +302,9 @@ let defaultClinic: GeneratedClinic = {
     }
 
     @Test func badParametersAreRefused() {
-        #expect(throws: SyntheticClinicError.invalidFacilities(0)) { try SyntheticClinic(facilities: 0) }
-        #expect(throws: SyntheticClinicError.invalidPatients(-1)) { try SyntheticClinic(patients: -1) }
-        #expect(throws: SyntheticClinicError.invalidBlockSize(0)) { try SyntheticClinic(blockPatients: 0) }
+        #expect(throws: SourceError.invalidFacilities(0)) { try SyntheticClinic(facilities: 0) }
+        #expect(throws: SourceError.invalidPatients(-1)) { try SyntheticClinic(patients: -1) }
+        #expect(throws: SourceError.invalidBlockSize(0)) { try SyntheticClinic(blockPatients: 0) }
     }
 
     @Test func noPatientsStillGivesTheReferenceTables() throws {

@@ -113,7 +113,7 @@ struct ScratchLake: ~Copyable {
         let s = try ScratchLake()
         _ = try SyntheticClinic(seed: 1, patients: 300, facilities: 3).write(to: s.lake)
         let again = try SyntheticClinic(seed: 2, patients: 200, facilities: 3)
-        #expect(throws: SyntheticWriteError.self) { try again.write(to: s.lake) }
+        #expect(throws: SourceError.self) { try again.write(to: s.lake) }
         #expect(try s.lake.table(ClinicalModel.patients).snapshot().rowCount == 300, "a refused run writes nothing")
         let summary = try again.write(to: s.lake, replace: true)
         #expect(summary.replaced)
@@ -138,7 +138,7 @@ struct ScratchLake: ~Copyable {
         _ = try clinic.write(to: s.lake)
         #expect(try s.lake.table(ClinicalModel.patients).snapshot().rowCount == 101)
         // A replace would drop the other source's row: refused, nothing changes.
-        #expect(throws: SyntheticWriteError.sharedTable(table: ClinicalModel.patients, source: "padchest")) {
+        #expect(throws: SourceError.sharedTable(table: ClinicalModel.patients, source: "padchest")) {
             try clinic.write(to: s.lake, replace: true)
         }
         #expect(try s.lake.table(ClinicalModel.patients).snapshot().rowCount == 101)
