@@ -79,3 +79,20 @@ JOIN dim_procedure pr USING (procedure_key)
 GROUP BY fa.facility_key, fa.facility_name, pr.modality
 ORDER BY fa.facility_name, procedures DESC, pr.modality;
 
+-- monthly_encounters_by_source: Monthly encounters by source
+SELECT f.source, t.year, t.month, count(*) AS encounters
+FROM fact_encounters f
+JOIN dim_time t USING (date_key)
+GROUP BY f.source, t.year, t.month
+ORDER BY f.source, t.year, t.month;
+
+-- high_volume_patient_visits: Visits per month of the high-volume patients
+SELECT f.patient_key, t.year, t.month, count(*) AS visits
+FROM fact_encounters f
+JOIN dim_time t USING (date_key)
+WHERE f.patient_key IN (SELECT patient_key FROM fact_encounters
+                        GROUP BY patient_key HAVING count(*) >= 5
+                        ORDER BY count(*) DESC, patient_key LIMIT 50)
+GROUP BY f.patient_key, t.year, t.month
+ORDER BY f.patient_key, t.year, t.month;
+

@@ -7,6 +7,9 @@ public struct AnalyticsQuery: Sendable {
     public var name: String
     public var title: String
     public var sql: String
+    /// Detail rows behind a chart of `fiche report --html` (e.g. every patient's visits per
+    /// month): left out of the text report unless asked for with `--query`.
+    public var chartDetail = false
 }
 
 public enum AnalyticsQueries {
@@ -88,7 +91,27 @@ public enum AnalyticsQueries {
             GROUP BY fa.facility_key, fa.facility_name, pr.modality
             ORDER BY fa.facility_name, procedures DESC, pr.modality
             """),
+        AnalyticsQuery(name: "monthly_encounters_by_source", title: "Monthly encounters by source", sql: """
+            SELECT f.source, t.year, t.month, count(*) AS encounters
+            FROM fact_encounters f
+            JOIN dim_time t USING (date_key)
+            GROUP BY f.source, t.year, t.month
+            ORDER BY f.source, t.year, t.month
+            """, chartDetail: true),
+        AnalyticsQuery(name: "high_volume_patient_visits", title: "Visits per month of the high-volume patients", sql: """
+            SELECT f.patient_key, t.year, t.month, count(*) AS visits
+            FROM fact_encounters f
+            JOIN dim_time t USING (date_key)
+            WHERE f.patient_key IN (SELECT patient_key FROM fact_encounters
+                                    GROUP BY patient_key HAVING count(*) >= 5
+                                    ORDER BY count(*) DESC, patient_key LIMIT 50)
+            GROUP BY f.patient_key, t.year, t.month
+            ORDER BY f.patient_key, t.year, t.month
+            """, chartDetail: true),
     ]
+
+    /// What `fiche report` prints when no `--query` is given.
+    public static var textReport: [AnalyticsQuery] { all.filter { !$0.chartDetail } }
 
     public static func named(_ name: String) -> AnalyticsQuery? { all.first { $0.name == name } }
 

@@ -9,11 +9,19 @@ struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
         discussion: """
             Runs the queries of sql/analytics_queries.sql against the published schema and prints \
             each result as an aligned table (or CSV, or JSON). Queries:
-            \(AnalyticsQueries.all.map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
+            \(AnalyticsQueries.textReport.map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
+
+            Chart detail queries (run by --html and --svg, printed only when named with --query):
+            \(AnalyticsQueries.all.filter(\.chartDetail).map { "  \($0.name): \($0.title)" }.joined(separator: "\n"))
+
+            --html FILE writes the answers as one self-contained web page with charts (inline \
+            SVG, nothing fetched from the network, printable); --svg DIR writes each chart as \
+            its own SVG file. Either replaces the text output.
 
             Examples:
               fiche report
               fiche report --query high_volume_patients --format csv > patients.csv
+              fiche report --html report.html --svg charts/
             """)
 
     @OptionGroup var db: DatabaseOptions
@@ -27,10 +35,20 @@ struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
     @Flag(name: .long, help: "Print the queries (sql/analytics_queries.sql) and exit.")
     var printSql = false
 
+    @Option(name: .long, help: ArgumentHelp("Write the report as a self-contained HTML page with charts.", valueName: "file"))
+    var html: String?
+
+    @Option(name: .long, help: ArgumentHelp("Write each chart as a standalone SVG file into this folder.", valueName: "dir"))
+    var svg: String?
+
     func validate() throws {
         guard ReportFormat(rawValue: format) != nil else { throw ValidationError("--format must be table, csv or json") }
         for name in query where AnalyticsQueries.named(name) == nil {
             throw ValidationError("unknown query \(name); one of: \(AnalyticsQueries.all.map(\.name).joined(separator: ", "))")
+        }
+        if html != nil || svg != nil {
+            guard query.isEmpty, format == "table" else { throw ValidationError("--html and --svg draw the whole report: leave out --query and --format") }
+            if html?.isEmpty == true || svg?.isEmpty == true { throw ValidationError("--html and --svg need a path") }
         }
     }
 
@@ -39,7 +57,11 @@ struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
             print(AnalyticsQueries.script(), terminator: "")
             return
         }
-        let queries = query.isEmpty ? AnalyticsQueries.all : query.compactMap(AnalyticsQueries.named)
+        if html != nil || svg != nil {
+            try writeCharts()
+            return
+        }
+        let queries = query.isEmpty ? AnalyticsQueries.textReport : query.compactMap(AnalyticsQueries.named)
         let schema = try SQLIdentifier(db.schema)
         let connection = try PostgresConnection(db.target, applicationName: "fiche report")
         guard try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schema.name]) == "1" else {
@@ -63,6 +85,21 @@ struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
         if format == "json" {
             let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
             print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    /// `--html` / `--svg`: the report as pictures.
+    private func writeCharts() throws {
+        let schema = try SQLIdentifier(db.schema)
+        let connection = try PostgresConnection(db.target, applicationName: "fiche report")
+        let data = try WarehouseReportData.load(connection, schema: schema)
+        let charts = ReportCharts.all(data)
+        if let html {
+            try ReportFiles.write(HTMLReport.render(data, charts: charts), to: html)
+            print("wrote \(html) (\(charts.count) charts, \(data.result("high_volume_patients").rows.count) high-volume patients)")
+        }
+        if let svg {
+            for path in try ReportFiles.writeSVGs(charts, to: svg) { print("wrote \(path)") }
         }
     }
 }
