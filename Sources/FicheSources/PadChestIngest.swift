@@ -2,6 +2,7 @@
 // new rows (deduped by ImageID against the lake and within the file), maps them into the
 // clinical model, quarantines bad rows, and commits every table in one lake transaction.
 
+import Dispatch
 import FicheLake
 
 #if canImport(Glibc)
@@ -124,12 +125,23 @@ public enum PadChestIngest {
         return String(cString: r)
     }
 
+    /// Rows staged per batch handed to the mapping thread: small enough that a few batches in
+    /// flight stay a few tens of MiB, large enough that per-batch work is noise.
+    public static let defaultFlushRows = 1 << 15
+
+    /// Appended rows a PadChest ingest's transaction holds before writing chunks (the lake's
+    /// smallest budget, one chunk's worth): bounded memory for files of any size.
+    static let writeBufferBytes = 256 << 20
+
     /// Ingests `path` into `lake`: one transaction over every table it touches. Rows are
-    /// staged, mapped and written `flushRows` at a time (chunk files are written as they
-    /// come; nothing is visible before the commit), so memory stays bounded.
-    /// `progress(done, total)` gets file bytes once per block.
+    /// parsed and staged `flushRows` at a time on the calling thread; each staged batch is
+    /// mapped and appended to the transaction on a second thread while the next one is parsed
+    /// (and a third inflates the gzip stream ahead of both). Chunk files are written as the
+    /// transaction's buffer fills; nothing is visible before the commit; memory stays bounded
+    /// whatever the file's size, apart from the sets of ids seen (about 20–40 bytes per image,
+    /// patient, study, report and diagnosis). `progress(done, total)` gets file bytes once per block.
     public static func run(path: String, lake: Lake, limit: Int? = nil, labelCodes: PadChestLabelCodes? = nil,
-                           flushRows: Int = 1 << 20, zstdLevel: Int = defaultZstdLevel,
+                           flushRows: Int = defaultFlushRows, zstdLevel: Int = defaultZstdLevel,
                            progress: ((Int64, Int64) -> Void)? = nil) throws -> PadChestIngestSummary {
         // Two ingests at once would both see the same ImageIDs as new: they take turns.
         try lake.withExclusiveLock("ingest_padchest") {
@@ -144,39 +156,18 @@ public enum PadChestIngest {
         var summary = PadChestIngestSummary(file: file)
         var t = now()
         let known = try knownEntities(in: lake)
-        var mapper = PadChestMapper(known: known, labelCodes: try labelCodes ?? PadChestLabelCodes.builtIn())
-        let txn = LakeTransaction(lake: lake, source: "padchest:" + file, operation: "ingest", zstdLevel: zstdLevel)
-        var appended = false
+        let txn = LakeTransaction(lake: lake, source: "padchest:" + file, operation: "ingest", zstdLevel: zstdLevel,
+                                  bufferBytes: writeBufferBytes)
+        let writer = PadChestMapAndWrite(
+            mapper: PadChestMapper(known: known, labelCodes: try labelCodes ?? PadChestLabelCodes.builtIn()), txn: txn)
+        defer { writer.drain() }  // no batch is left running on any path
 
-        func write(_ batches: [(String, Batch)]) throws {
-            for (table, batch) in batches where batch.rowCount > 0 {
-                try txn.append(batch, to: table)
-                appended = true
-            }
-        }
         func flush(_ builder: inout PadChestStagingBuilder) throws {
             guard builder.pendingRows > 0 else { return }
-            var t1 = now()
-            summary.readSeconds += t1 - t
             let staging = builder.takeBatch()
-            let clinical = mapper.map(staging)
-            let c = clinical.counts
-            summary.patients += c.patients
-            summary.encounters += c.encounters
-            summary.procedures += c.procedures
-            summary.reports += c.reports
-            summary.diagnoses += c.diagnoses
-            summary.diagnosesICD10 += c.diagnosesICD10
-            summary.diagnosesFinding += c.diagnosesFinding
-            summary.unknownLabels += c.unknownLabels
-            summary.emptyLabels += c.emptyLabels
-            summary.newDiagnosisCodes += c.newCodes
-            let t2 = now()
-            summary.mapSeconds += t2 - t1
-            try write([(ClinicalModel.padchest, staging)] + clinical.tables)
-            t1 = now()
-            summary.writeSeconds += t1 - t2
-            t = t1
+            summary.readSeconds += now() - t
+            try writer.submit(staging)
+            t = now()
         }
 
         let gz = PrefetchingGzipReader(try GzipReader(path: path))
@@ -205,6 +196,20 @@ public enum PadChestIngest {
         if header { throw SourceError(.format, "empty file: no PadChest header", file: path, line: 1) }
         try flush(&builder)
         summary.readSeconds += now() - t
+        try writer.finish()
+        let c = writer.counts
+        summary.patients = c.patients
+        summary.encounters = c.encounters
+        summary.procedures = c.procedures
+        summary.reports = c.reports
+        summary.diagnoses = c.diagnoses
+        summary.diagnosesICD10 = c.diagnosesICD10
+        summary.diagnosesFinding = c.diagnosesFinding
+        summary.unknownLabels = c.unknownLabels
+        summary.emptyLabels = c.emptyLabels
+        summary.newDiagnosisCodes = c.newCodes
+        summary.mapSeconds = writer.mapSeconds
+        summary.writeSeconds = writer.writeSeconds
         summary.rowsRead = builder.rowsRead
         summary.ingested = builder.rowsKept
         summary.duplicates = builder.duplicates
@@ -217,7 +222,12 @@ public enum PadChestIngest {
         let fresh = builder.badRows.filter { !already.contains(Int64($0.line)) }
         summary.quarantinedAlreadyRecorded = builder.badRows.count - fresh.count
         t = now()
-        try write([(ClinicalModel.quarantine, quarantineBatch(fresh, file: file))])
+        var appended = writer.appended
+        let quarantine = quarantineBatch(fresh, file: file)
+        if quarantine.rowCount > 0 {
+            try txn.append(quarantine, to: ClinicalModel.quarantine)
+            appended = true
+        }
         if appended {
             try txn.commit()
             summary.committed = true
@@ -240,5 +250,93 @@ public enum PadChestIngest {
             Column(.string(StringArray(rows.map(\.rawText)))),
             Column(.timestamp(Array(repeating: micros, count: n))),
         ])
+    }
+}
+
+/// Maps staged batches into the clinical model and appends them to the ingest's transaction
+/// on a thread of its own, in order, one batch at a time, while the caller parses the next:
+/// at most one batch waits, so the two threads stay in step and memory stays bounded.
+final class PadChestMapAndWrite: @unchecked Sendable {
+    // Touched only by the worker while batches run; read by the caller after `finish()`.
+    private var mapper: PadChestMapper
+    private let txn: LakeTransaction
+    private(set) var counts = PadChestMappingCounts()
+    private(set) var appended = false
+    private(set) var mapSeconds = 0.0
+    private(set) var writeSeconds = 0.0
+
+    private let queue = DispatchQueue(label: "fiche.padchest.map-and-write")
+    private let running = DispatchGroup()
+    /// Batches handed over and not yet finished, beyond the one the worker holds.
+    private let room = DispatchSemaphore(value: 1)
+    private let lock = DispatchSemaphore(value: 1)
+    private var failure: (any Error)?
+
+    init(mapper: PadChestMapper, txn: LakeTransaction) {
+        self.mapper = mapper
+        self.txn = txn
+    }
+
+    private var firstError: (any Error)? {
+        lock.wait()
+        defer { lock.signal() }
+        return failure
+    }
+
+    /// Queues a staged batch; waits while one is already waiting. Throws the first error a
+    /// batch before it raised.
+    func submit(_ staging: Batch) throws {
+        room.wait()
+        if let e = firstError {
+            room.signal()
+            throw e
+        }
+        running.enter()
+        queue.async { [self] in
+            defer {
+                room.signal()
+                running.leave()
+            }
+            guard firstError == nil else { return }
+            do {
+                try process(staging)
+            } catch {
+                lock.wait()
+                if failure == nil { failure = error }
+                lock.signal()
+            }
+        }
+    }
+
+    private func process(_ staging: Batch) throws {
+        let t0 = PadChestIngest.now()
+        let clinical = mapper.map(staging)
+        let c = clinical.counts
+        counts.patients += c.patients
+        counts.encounters += c.encounters
+        counts.procedures += c.procedures
+        counts.reports += c.reports
+        counts.diagnoses += c.diagnoses
+        counts.diagnosesICD10 += c.diagnosesICD10
+        counts.diagnosesFinding += c.diagnosesFinding
+        counts.unknownLabels += c.unknownLabels
+        counts.emptyLabels += c.emptyLabels
+        counts.newCodes += c.newCodes
+        let t1 = PadChestIngest.now()
+        mapSeconds += t1 - t0
+        for (table, batch) in [(ClinicalModel.padchest, staging)] + clinical.tables where batch.rowCount > 0 {
+            try txn.append(batch, to: table)
+            appended = true
+        }
+        writeSeconds += PadChestIngest.now() - t1
+    }
+
+    /// Waits for every queued batch.
+    func drain() { running.wait() }
+
+    /// Waits for every queued batch and throws the first error any raised.
+    func finish() throws {
+        drain()
+        if let e = firstError { throw e }
     }
 }

@@ -1,6 +1,8 @@
 // A set of UUIDs as one open-addressing table. Derived and random UUIDs are already
 // well mixed, so a cheap fold of their bits is the hash; no per-insert SipHash.
-// The all-zero UUID marks an empty slot and is kept aside in a flag.
+// The all-zero UUID marks an empty slot and is kept aside in a flag. Filled up to 3/4 before
+// it doubles (16 bytes a slot, so 21–43 bytes an id): ingest keeps one per entity kind for
+// the whole file, and these sets are most of its memory on large backfills.
 
 import FicheLake
 
@@ -12,7 +14,7 @@ public struct UUIDSet: Sendable {
 
     public init(minimumCapacity: Int = 16) {
         var cap = 16
-        while cap < minimumCapacity * 2 { cap <<= 1 }
+        while cap * 3 < minimumCapacity * 4 { cap <<= 1 }
         slots = Array(repeating: .zero, count: cap)
         mask = cap - 1
     }
@@ -48,7 +50,7 @@ public struct UUIDSet: Sendable {
             if !hasZero { count += 1 }
             return !hasZero
         }
-        if (count + 1) * 2 > slots.count { grow() }
+        if (count + 1) * 4 > slots.count * 3 { grow() }
         let m = mask
         let inserted = slots.withUnsafeMutableBufferPointer { s -> Bool in
             var i = Self.slot(v) & m
@@ -65,7 +67,7 @@ public struct UUIDSet: Sendable {
 
     public mutating func reserveCapacity(_ n: Int) {
         var cap = slots.count
-        while n * 2 > cap { cap <<= 1 }
+        while n * 4 > cap * 3 { cap <<= 1 }
         if cap > slots.count { rehash(capacity: cap) }
     }
 

@@ -91,37 +91,32 @@ struct IdAssignment: @unchecked Sendable {
     }
 
     /// Like `rows(of:into:)`, but first tries the order the rows usually come in: a child row
-    /// (procedure, diagnosis, report) mostly names the same parent as the row before it, or the
-    /// parent's next input row. Those guesses are checked against `inputIds` (the ids this
-    /// assignment was made from) with sequential reads; only the misses go to the hash table.
+    /// (procedure, diagnosis, report) mostly names the same parent as the row before it, or a
+    /// parent a few input rows further on (an encounter names its patient; patients without an
+    /// encounter in that year partition are skipped). Those guesses are checked against
+    /// `inputIds` (the ids this assignment was made from) with sequential reads; a miss is
+    /// looked up in the hash table at once, and the guessing resumes from the row found there,
+    /// so one out-of-order row costs one lookup, not the rest of the column.
     func rows(of ids: [UUID16], inputIds: [UUID16], into out: inout [Int32], parallel: Bool = true) {
         let n = ids.count
         out = [Int32](repeating: -1, count: n)
-        var misses = [Int32]()
         ids.withUnsafeBufferPointer { src in
             inputIds.withUnsafeBufferPointer { parent in
                 canonicalRow.withUnsafeBufferPointer { canonical in
-                    out.withUnsafeMutableBufferPointer { dst in
-                        var previous = -1
-                        for i in 0..<n {
-                            let id = src[i]
-                            if previous >= 0 && parent[previous] == id {
-                                dst[i] = canonical[previous]
-                            } else if previous + 1 < parent.count && parent[previous + 1] == id {
-                                previous += 1
-                                dst[i] = canonical[previous]
-                            } else {
-                                misses.append(Int32(i))
-                            }
+                    rowOfRegistry.withUnsafeBufferPointer { ofRegistry in
+                        out.withUnsafeMutableBufferPointer { dst in
+                            guard let base = dst.baseAddress else { return }
+                            let job = GuessedRows(src: SharedBuffer(src), parent: SharedBuffer(parent),
+                                                  canonical: SharedBuffer(canonical), ofRegistry: SharedBuffer(ofRegistry),
+                                                  dst: SharedPointer(base), map: map, registryCount: registryCount)
+                            // Each worker starts its range with one lookup, then follows the order.
+                            let ranges = parallel ? Workers.ranges(n, minPerWorker: 1 << 16) : [0..<n]
+                            Workers.run(ranges.count) { w in job.run(ranges[w]) }
                         }
                     }
                 }
             }
         }
-        guard !misses.isEmpty else { return }
-        var found = [Int32]()
-        rows(of: ids.gathered(misses), into: &found, parallel: parallel)
-        for (k, i) in misses.enumerated() { out[Int(i)] = found[k] }
     }
 
     /// out[i] = the first input row whose id is ids[i], or −1; chunk-parallel.
@@ -157,14 +152,9 @@ extension KeyRegistry.IdKeys {
     mutating func assign(_ input: [UUID16]) -> IdAssignment {
         let r = ids.count
         let n = input.count
-        let map = UUIDIndexMap(expected: r + n)
-        ids.withUnsafeBufferPointer { map.insertAll($0, base: 0, result: nil) }
+        let map = UUIDIndexMap(first: ids, second: input)
         var found = [Int32](repeating: 0, count: n)
-        input.withUnsafeBufferPointer { src in
-            found.withUnsafeMutableBufferPointer { dst in
-                if let base = dst.baseAddress { map.insertAll(src, base: Int32(r), result: base) }
-            }
-        }
+        found.withUnsafeMutableBufferPointer { map.insertAll(result: $0.baseAddress) }
         var rowOfRegistry = [Int32](repeating: -1, count: r)
         var canonical = [Int32](repeating: 0, count: n)
         var rowKey = [Int64](repeating: 0, count: n)
@@ -239,6 +229,46 @@ extension KeyRegistry.CodeKeys {
             keys.append(maxKey)
         }
         return out
+    }
+}
+
+/// One worker's part of `IdAssignment.rows(of:inputIds:into:)`.
+private struct GuessedRows: @unchecked Sendable {
+    let src: SharedBuffer<UUID16>
+    let parent: SharedBuffer<UUID16>
+    let canonical: SharedBuffer<Int32>
+    let ofRegistry: SharedBuffer<Int32>
+    let dst: SharedPointer<Int32>
+    let map: UUIDIndexMap
+    let registryCount: Int32
+    /// Parent rows compared before a lookup: the previous row's parent and the 7 after it.
+    static let lookahead = 8
+
+    func run(_ range: Range<Int>) {
+        let m = parent.count
+        var previous = 0
+        for i in range {
+            let id = src[i]
+            var row = -1
+            var j = previous
+            let end = min(m, previous + Self.lookahead)
+            while j < end {
+                if parent[j] == id {
+                    row = j
+                    break
+                }
+                j += 1
+            }
+            if row < 0 {
+                let v = map.find(id)
+                if v < 0 { continue }
+                let r = v < registryCount ? ofRegistry[Int(v)] : v - registryCount
+                if r < 0 { continue }
+                row = Int(r)
+            }
+            previous = row
+            dst[i] = canonical[row]
+        }
     }
 }
 
