@@ -11,9 +11,11 @@ struct BadInputCommandTests {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("FicheSourcesTests/Fixtures").path
 
+    /// Every file of the lake and its bytes, but the run log (`_runs/`), which records the
+    /// refused run itself (checked on its own below).
     func fingerprint(_ root: String) throws -> [String: Data] {
         var out: [String: Data] = [:]
-        for f in FileManager.default.enumerator(atPath: root)?.compactMap({ $0 as? String }) ?? [] {
+        for f in FileManager.default.enumerator(atPath: root)?.compactMap({ $0 as? String }) ?? [] where !f.hasPrefix("_runs") {
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: root + "/" + f, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
             out[f] = try Data(contentsOf: URL(fileURLWithPath: root + "/" + f))
@@ -34,6 +36,8 @@ struct BadInputCommandTests {
             #expect(r.stderr.hasPrefix("fiche: error: ") && r.stderr.contains(path) && r.stderr.contains(says), "\(file): \(r.stderr)")
             #expect(r.stderr.split(separator: "\n").count == 1, "\(file): one line: \(r.stderr)")
             #expect(try fingerprint(root) == before, "\(file): the lake changed")
+            let runs = try String(contentsOfFile: root + "/_runs/runs.jsonl", encoding: .utf8).split(separator: "\n")
+            #expect(runs.last?.contains("\"outcome\":\"failure\"") == true, "\(file): the refused run is in the run log: \(runs.last ?? "")")
         }
         for file in ["bom.csv", "nul_bytes.csv", "birth_year_future.csv", "duplicate_image_id.csv"] {
             let r = try FicheBinary.run(["ingest", "padchest", "--lake", root, "--json", Self.fixtures + "/bad/" + file])

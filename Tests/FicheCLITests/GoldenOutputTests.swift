@@ -16,7 +16,7 @@ import Testing
 struct GoldenOutputTests {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
     static var updating: Bool { ProcessInfo.processInfo.environment["FICHE_UPDATE_GOLDEN"] == "1" }
-    static let strict = false
+    static let strict = true
     static var failing: Bool { strict || ProcessInfo.processInfo.environment["FICHE_GOLDEN_STRICT"] == "1" }
 
     /// A difference from the golden files: a test failure when `failing`, else a warning on stderr.
