@@ -15,12 +15,15 @@ enum FicheBinary {
         var stderr: String
     }
 
+    /// Runs fiche with this process's environment, less the variables in `unsetting`, plus
+    /// those in `environment`.
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    static func run(_ arguments: [String], environment: [String: String] = [:], unsetting: [String] = []) throws -> Result {
         let p = Process()
         p.executableURL = url
         p.arguments = arguments
         var env = ProcessInfo.processInfo.environment
+        for name in unsetting { env[name] = nil }
         for (k, v) in environment { env[k] = v }
         p.environment = env
         let out = Pipe(), err = Pipe()

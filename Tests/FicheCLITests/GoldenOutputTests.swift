@@ -31,22 +31,8 @@ struct GoldenOutputTests {
     /// Runs fiche as a user's shell would, minus the variables that change its output: no
     /// FICHE_LAKE or DATABASE_URL, and an 80-column terminal width for the help layout.
     static func run(_ arguments: [String]) throws -> FicheBinary.Result {
-        let p = Process()
-        p.executableURL = FicheBinary.url
-        p.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for name in ["FICHE_LAKE", "DATABASE_URL", "PGDATABASE", "PGHOST", "PGPORT", "PGUSER"] { env[name] = nil }
-        env["COLUMNS"] = "80"
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return FicheBinary.Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                                  stderr: String(decoding: e, as: UTF8.self))
+        try FicheBinary.run(arguments, environment: ["COLUMNS": "80"],
+                            unsetting: ["FICHE_LAKE", "DATABASE_URL", "PGDATABASE", "PGHOST", "PGPORT", "PGUSER"])
     }
 
     /// The transcript a golden file holds: the command, its exit status, stdout and stderr.
