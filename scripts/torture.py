@@ -41,7 +41,7 @@ VOLATILE = {"quarantine": "source,file,line,reason,raw_text"}
 LAKE_KILL_OPS = ["ingest", "generate", "build", "vacuum"]
 DB_OPS = ["rebuild", "backfill"]
 DB_FAULTS = ["client killed", "backend terminated", "postgres stopped"]
-OTHER_OPS = ["disk-full", "two-rebuilds", "ingest-during-build", "vacuum-during-read"]
+OTHER_OPS = ["disk-full", "two-rebuilds", "ingest-during-build", "ingest-during-rebuild", "vacuum-during-read"]
 ALL_OPS = LAKE_KILL_OPS + DB_OPS + OTHER_OPS
 
 HELP_EPILOG = """operations (default: all):
@@ -59,8 +59,9 @@ HELP_EPILOG = """operations (default: all):
         the lake on a small tmpfs (needs root to mount it) sized so that an ingest or a build
         runs out of space at a random point: exit 1 naming "No space left on device", the
         lake at its previous commit, and the run after making room succeeds.
-  two-rebuilds, ingest-during-build, vacuum-during-read
-        two rebuilds started together; an ingest committing while a build reads; a reader
+  two-rebuilds, ingest-during-build, ingest-during-rebuild, vacuum-during-read
+        two rebuilds started together; an ingest committing while a build (or the nightly
+        rebuild, quality gates and all) reads; a reader
         holding an old snapshot while the table is replaced and vacuumed. Each must be
         serialized or refused with a clear message, never interleaved, never a reader error.
 """
@@ -796,6 +797,56 @@ class Torture:
                 self.fail(name, trial, e, keep=lake)
             t["seconds"] += time.monotonic() - start
 
+    def ingest_during_rebuild(self):
+        """The nightly rebuild while an ingest commits: it publishes L0's warehouse or L1's,
+        whole, and does not fail its gates over rows committed after its build read the lake."""
+        self.db_setup()
+        name = "ingest-during-rebuild"
+        t = self.tally(name)
+        schema = "torture_idr"
+        self.db.drop(schema)
+        db = ["--database", self.db.url, "--schema", schema]
+        sigs = {}
+        for state, base in (("L0", self.L0), ("L1", self.L1)):
+            lake = self.copy(base, "ref-idr")
+            self.fiche(["rebuild"] + db, lake=lake)
+            sigs[state] = self.db.signature(schema)
+        ingest = ["ingest", "padchest", "--json", self.b_csv]
+        seconds = self.reference("ingest", self.L0, ingest)[2]
+        for trial in range(self.args.trials):
+            rng = self.trial_rng(name, trial)
+            lake = self.copy(self.L0, "trial")
+            start = time.monotonic()
+            t["trials"] += 1
+            try:
+                i = self.spawn(ingest, lake=lake)
+                time.sleep(rng.uniform(0, seconds * 1.1))
+                overlapped = i.poll() is None
+                b = self.fiche(["rebuild"] + db, lake=lake, check=False)
+                _, ierr = i.communicate(timeout=600)
+                if i.returncode != 0:
+                    raise Problem(f"the ingest exited {i.returncode}: {ierr.strip()[-300:]}")
+                if b.returncode != 0:
+                    raise Problem(f"the rebuild exited {b.returncode}: {b.stderr.strip()[-300:]}")
+                t["faults"] += overlapped
+                now = self.db.signature(schema)
+                if now not in (sigs["L0"], sigs["L1"]):
+                    raise Problem(f"the live warehouse is neither L0's nor L1's: {self.db_diff(now, sigs['L0'], sigs['L1'])}")
+                self.verify(lake, "after both")
+                self.fiche(["rebuild"] + db, lake=lake)
+                now = self.db.signature(schema)
+                if now != sigs["L1"]:
+                    for tb in WAREHOUSE:
+                        t["lost"] += max(0, sigs["L1"][tb][0] - now[tb][0])
+                        t["duplicated"] += max(0, now[tb][0] - sigs["L1"][tb][0])
+                    raise Problem(f"the next rebuild did not publish L1's warehouse: {self.db_diff(now, sigs['L1'])}")
+                shutil.rmtree(lake)
+            except Problem as e:
+                self.fail(name, trial, e, keep=lake)
+                return
+            t["seconds"] += time.monotonic() - start
+        self.db.drop(schema)
+
     def vacuum_during_read(self):
         name = "vacuum-during-read"
         t = self.tally(name)
@@ -901,6 +952,8 @@ def main():
                     t.two_rebuilds()
                 elif op == "ingest-during-build":
                     t.ingest_during_build()
+                elif op == "ingest-during-rebuild":
+                    t.ingest_during_rebuild()
                 elif op == "vacuum-during-read":
                     t.vacuum_during_read()
             except Problem as e:

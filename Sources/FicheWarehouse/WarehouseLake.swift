@@ -177,6 +177,7 @@ private func buildWarehouseFromSnapshots(lake: Lake, options: BuildOptions, save
     var tables = try builder.build(facilities: dims[0], patients: dims[1], encounters: dims[2], diagnosisCodes: dims[3],
                                    procedures: procedures, diagnoses: diagnoses, reports: reports, registry: &registry)
     tables.report.stageSeconds.insert(("read and decode", read), at: 0)
+    for name in clinical { tables.report.lakeRows[name] = snapshots[name]?.rowCount ?? 0 }
     if saveKeys {
         let saveStart = DispatchTime.now().uptimeNanoseconds
         try saveKeyRegistry(&registry, to: lake)

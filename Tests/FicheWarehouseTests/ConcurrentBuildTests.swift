@@ -41,6 +41,21 @@ struct ConcurrentBuildTests {
         #expect(last.proceduresWithoutEncounter == samples.count + 1)
     }
 
+    /// A nightly rebuild whose build read the lake just before an ingest committed judged that
+    /// build against the lake after the ingest, and failed every reconciliation gate.
+    @Test("the gates reconcile a build with the snapshot it read, not with rows committed since")
+    func gatesReconcileWithTheBuildsSnapshot() throws {
+        let lake = try temporaryLake()
+        defer { try? FileManager.default.removeItem(atPath: lake.root) }
+        try append(ClinicalSample.random(seed: 11, patients: 40, encounters: 200), to: lake)
+        let built = try buildWarehouse(lake: lake, saveKeys: false)
+        try append(ClinicalSample.random(seed: 12, patients: 40, encounters: 200), to: lake)  // commits after the build read
+        let report = try QualityGate.run(QualityGate.Input(lake: lake, tables: built.tables, build: built.report))
+        let reconciliation = report.results.filter { $0.rule == .reconciliation }
+        #expect(!reconciliation.isEmpty)
+        for r in reconciliation { #expect(r.passed, "\(r.name): \(r.failing) rows do not reconcile") }
+    }
+
     @Test("two builds at once register each new key once, and both give the same tables")
     func concurrentBuildsShareTheRegistry() throws {
         let lake = try temporaryLake()
