@@ -46,8 +46,7 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
 
     @OptionGroup var runOptions: RunOptions
 
-    @Flag(name: .long, help: "Fail at once if another publisher holds the lock, instead of waiting.")
-    var noWait = false
+    @OptionGroup var lock: LockOptions
 
     @Flag(name: .long, help: "Republish every table and partition, even if the live warehouse's publish record shows only some changed.")
     var full = false
@@ -56,13 +55,10 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
     var json = false
 
     func run() throws {
-        var options = PublishOptions()
-        options.schema = db.schema
-        options.waitForLock = !noWait
-        options.progress = progressPrinter("rebuild")
+        var options = db.publishOptions("rebuild", lock: lock)
         options.incremental = !full
         try recordedRun("rebuild", lakeRoot: lakeOptions.root, options: runOptions) { run in
-            do {
+            try reportingGateFailure("rebuild", run: run, json: json) {
                 let lake = try lakeOptions.open()
                 // Recorded with the published warehouse: which lake versions it was built from.
                 for name in try lake.tableNames() { options.lakeVersions[name] = try lake.table(name).snapshot().version }
@@ -73,10 +69,6 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
                 if !json { print(result.quality.text(), terminator: "") }
                 printPublishReport(result.publish, json: json)
                 try db.publishNormalized(lake, options: options, json: json)
-            } catch let e as QualityGateFailure {
-                run.record(e.report)
-                printQualityReport(e.report, json: json)
-                throw CommandFailure("rebuild: \(e)")
             }
         }
     }
