@@ -232,9 +232,7 @@ struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
                 "tables": rows.map { ["table": $0.table, "rows": $0.rows, "bytes": $0.bytes, "ours_seconds": $0.oursSeconds, "server_seconds": $0.serverSeconds] },
                 "ours_seconds": totalOurs, "server_seconds": totalServer,
             ]
-            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
-                print(String(decoding: data, as: UTF8.self))
-            }
+            print(JSONText.document(object))
             return
         }
         var lines = rows.map { r in

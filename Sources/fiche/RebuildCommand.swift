@@ -21,7 +21,8 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
             <lake>/checks.toml) judge the built warehouse against the lake; after loading, the row \
             counts in the staging schema are checked against the build, before the swap. A failed \
             check of severity error stops the rebuild: the live warehouse keeps serving, the report \
-            (table, rule, failing count, example rows) is printed and the exit status is 1.
+            (table, rule, failing count, example rows) is printed (with --json, as JSON) and the \
+            exit status is 1.
 
             Every run is recorded in the lake's run log (`fiche runs`); --metrics-file also writes \
             its outcome for Prometheus.
@@ -51,8 +52,8 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
     @Flag(name: .long, help: "Republish every table and partition, even if the live warehouse's publish record shows only some changed.")
     var full = false
 
-    @Flag(name: .long, help: "Print the summary as JSON (on a failed quality gate: the gates' report).")
-    var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func run() throws {
         var options = db.publishOptions("rebuild", lock: lock)
