@@ -4,7 +4,7 @@
 // drops or renames a schema it cannot prove it created.
 
 import FicheLake
-import FicheSources
+import FicheModel
 import FicheWarehouse
 import Foundation
 

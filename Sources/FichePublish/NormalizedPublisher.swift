@@ -3,7 +3,7 @@
 // schema — through the same staging-and-swap path as the warehouse.
 
 import FicheLake
-import FicheSources
+import FicheModel
 import Foundation
 
 /// One table of the clinical model to publish: a lake table, streamed chunk by chunk (the

@@ -1,4 +1,4 @@
-// Maps staged PadChest rows into the clinical model (see ClinicalModel.md):
+// Maps staged PadChest rows into the clinical model (FicheModel's ClinicalModel.swift):
 //   PatientID            → patients (birth year, sex)
 //   (PatientID, StudyID) → encounters, on the study date, at the one PadChest facility
 //   ImageID              → procedures (a chest radiograph; CPT by projection; modality CR/DX)
@@ -8,6 +8,7 @@
 // already in the lake (or earlier in the run) are not emitted again.
 
 import FicheLake
+import FicheModel
 
 /// Stable ids for PadChest entities: FNV-1a 64 (`FNV1a64`) of a namespaced key, twice with
 /// different offset bases, folded into a v4-shaped UUID with `UUID16.derived`.

@@ -4,6 +4,7 @@
 
 import Dispatch
 import FicheLake
+import FicheModel
 
 /// What `SyntheticClinic.write(to:)` did.
 public struct SyntheticWriteSummary: Sendable {

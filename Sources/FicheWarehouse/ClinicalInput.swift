@@ -2,7 +2,7 @@
 // batch needs only the columns listed in `ClinicalInput.columns` (a lake read projects to them).
 
 import FicheLake
-import FicheSources
+import FicheModel
 
 /// The clinical tables the warehouse is built from.
 public struct ClinicalInput: Sendable {

@@ -4,7 +4,7 @@
 
 import Dispatch
 import FicheLake
-import FicheSources
+import FicheModel
 
 /// The lake tables that hold the key registry.
 public enum KeyRegistryTables {

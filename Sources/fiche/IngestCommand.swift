@@ -1,5 +1,6 @@
 import ArgumentParser
 import FicheLake
+import FicheModel
 import FicheSources
 import Foundation
 
