@@ -190,8 +190,10 @@ extension CSVReader {
                 block.fieldEnd.append(Int32(p))
                 block.fieldEscaped.append(escaped)
                 p += 1  // past the closing quote
-                // After the closing quote: a separator, a line end, or end of input.
-                if p < n && s[p] != comma && s[p] != nl && s[p] != cr {
+                // After the closing quote: a separator, a line end, or end of input. A lone `\r`
+                // is data, not a line end: text after the quote like any other.
+                let loneCR = p + 1 < n && s[p] == cr && s[p + 1] != nl
+                if p < n && s[p] != comma && s[p] != nl && (s[p] != cr || loneCR) {
                     if issue == nil {
                         issue = CSVIssue(kind: .textAfterClosingQuote, line: curLine, column: p - lineStart + 1, field: fieldNo)
                     }
