@@ -91,11 +91,7 @@ public enum NormalizedPublisher {
         let staging = names.staging
         var report = PublishReport(schema: live.name)
         var clock = DispatchTime.now()
-        func phase(_ name: String) {
-            report.phases.append((name, seconds(since: clock)))
-            options.progress?("\(live.name) \(name): \(String(format: "%.2f", report.phases.last?.seconds ?? 0)) s")
-            clock = DispatchTime.now()
-        }
+        func phase(_ name: String) { report.endPhase(name, clock: &clock, progress: options.progress, label: live.name + " ") }
         var jobs: [LoadJob] = []
         for t in tables {
             let table = try SQLIdentifier(t.name)
