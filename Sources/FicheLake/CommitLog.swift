@@ -85,25 +85,29 @@ enum CommitLog {
         for name in try FileIO.list(dir) {
             guard let v = version(ofFile: name) else { continue }
             let path = dir + "/" + name
-            let data = try FileIO.readFile(path)
-            let c: Commit
-            do {
-                c = try JSONDecoder().decode(Commit.self, from: Data(data))
-            } catch {
-                throw LakeError(.corrupt, "commit log entry is not valid JSON: \(error)", file: path)
-            }
-            guard c.version == v else {
-                throw LakeError(.corrupt, "file holds commit \(c.version), its name says \(v)", file: path)
-            }
-            // Its schema's types too, here, so that the error names this file.
-            do {
-                _ = try c.decodedSchema()
-            } catch let e as LakeError {
-                throw LakeError(e.code, e.message, file: path, column: e.column)
-            }
-            commits.append(c)
+            commits.append(try decode(try FileIO.readFile(path), version: v, path: path))
         }
         return commits
+    }
+
+    /// Decodes and checks the bytes of commit file `path`, whose name says `version`.
+    static func decode(_ data: [UInt8], version v: Int, path: String) throws -> Commit {
+        let c: Commit
+        do {
+            c = try JSONDecoder().decode(Commit.self, from: Data(data))
+        } catch {
+            throw LakeError(.corrupt, "commit log entry is not valid JSON: \(error)", file: path)
+        }
+        guard c.version == v else {
+            throw LakeError(.corrupt, "file holds commit \(c.version), its name says \(v)", file: path)
+        }
+        // Its schema's types too, here, so that the error names this file.
+        do {
+            _ = try c.decodedSchema()
+        } catch let e as LakeError {
+            throw LakeError(e.code, e.message, file: path, column: e.column)
+        }
+        return c
     }
 
     static func encode(_ c: Commit) throws -> [UInt8] {
