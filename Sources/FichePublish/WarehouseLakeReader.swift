@@ -4,7 +4,7 @@ import FicheLake
 import FicheWarehouse
 
 public enum WarehouseLakeReader {
-    /// Every warehouse table from `lake`, in load order. A table the build has not written
+    /// Every warehouse table from `lake` as of one instant, in load order. A table the build has not written
     /// is an error naming it (run `fiche build` first).
     /// With `months` (YYYYMM), the fact and bridges are read only from chunks whose date_key
     /// range meets those months (the publisher keeps exactly the months' rows).
@@ -13,8 +13,10 @@ public enum WarehouseLakeReader {
             guard let lo = m.min(), let hi = m.max() else { return nil }
             return ChunkPrune(column: "date_key", range: Int64(lo) * 100...Int64(hi) * 100 + 99)
         }
-        return try Warehouse.tables.map { name, schema in
-            let snapshot = try lake.table(name).snapshot()
+        // Every table as of one instant: a build committing meanwhile is read whole or not at all.
+        let snapshots = try lake.snapshots(of: Warehouse.tables.map(\.name))
+        return try zip(Warehouse.tables, snapshots).map { table, snapshot in
+            let (name, schema) = table
             guard snapshot.version > 0 else {
                 throw PublishError(.usage, "the lake at \(lake.root) has no warehouse table \(name): run `fiche build` first")
             }

@@ -35,6 +35,9 @@ public struct BuildReport: Sendable {
     public var diagnosesWithoutEncounter = 0
     public var diagnosesWithUnknownCode = 0
     public var reportsWithoutEncounter = 0
+    /// Rows of each clinical table in the lake snapshot a lake build read (empty for a build
+    /// from batches): what the quality gates reconcile with, even if an ingest committed since.
+    public var lakeRows: [String: Int] = [:]
     /// Seconds per stage, in order ("key mapping", "fact and bridges", "aggregates"; a lake
     /// build adds "read and decode" first).
     public var stageSeconds: [(stage: String, seconds: Double)] = []

@@ -18,7 +18,7 @@ public enum QualityGate {
         public var lake: Lake
         /// The warehouse tables about to be published (built now, or read from the lake).
         public var tables: [(name: String, batch: Batch)]
-        /// The build's row accounting of the lake as it is now.
+        /// The build's row accounting of the lake snapshot it read.
         public var build: BuildReport
         /// fact_encounters rows after each recent successful publish, oldest first (the run log).
         public var history: [Int]
@@ -70,7 +70,11 @@ final class CheckRun {
         return c
     }
 
-    func lakeRows(_ table: String) throws -> Int { try input.lake.table(table).snapshot().rowCount }
+    /// The table's rows as the build read them (a commit since then is not in the warehouse
+    /// either), else as the lake holds them now.
+    func lakeRows(_ table: String) throws -> Int {
+        try input.build.lakeRows[table] ?? input.lake.table(table).snapshot().rowCount
+    }
 
     /// Records one check unless its severity is off; `examples` runs only if it failed.
     func check(_ rule: QualityRule, _ table: String, _ column: String?, expectation: String,

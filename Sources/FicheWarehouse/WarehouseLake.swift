@@ -25,12 +25,14 @@ public enum KeyRegistryTables {
     static let encounterSchema = idSchema("encounter_id", "encounter_key")
     static let procedureSchema = codeSchema("procedure_code", "procedure_key")
     static let diagnosisSchema = codeSchema("diagnosis_code", "diagnosis_key")
+    static let all = [patients, facilities, encounters, procedures, diagnoses]
 }
 
-/// Reads the key registry from the lake (empty where a table was never written).
-public func loadKeyRegistry(lake: Lake) throws -> KeyRegistry {
+/// Reads the key registry from the lake (empty where a table was never written), from
+/// `snapshots` where they hold its tables (taken with the build's input), else the latest.
+public func loadKeyRegistry(lake: Lake, snapshots: [String: TableSnapshot] = [:]) throws -> KeyRegistry {
     func read(_ table: String, _ schema: Schema) throws -> Batch? {
-        let snap = try lake.table(table).snapshot()
+        let snap = try snapshots[table] ?? lake.table(table).snapshot()
         guard snap.schema != nil else { return nil }
         return try snap.readAll(columns: schema.names)
     }
@@ -84,15 +86,16 @@ public func saveKeyRegistry(_ registry: inout KeyRegistry, to lake: Lake) throws
 /// Reads the projected clinical tables (all seven, in memory), two at a time. With a date
 /// range, encounter chunks whose encounter_date min/max lies outside it are skipped.
 public func readClinicalInput(lake: Lake, dateRange: ClosedRange<Int32>? = nil) throws -> ClinicalInput {
-    let b = try readTables(lake: lake, ClinicalInput.columns.map(\.table), dateRange: dateRange)
+    let names = ClinicalInput.columns.map(\.table)
+    let b = try readTables(Dictionary(uniqueKeysWithValues: zip(names, try lake.snapshots(of: names))), names, dateRange: dateRange)
     return ClinicalInput(facilities: b[0], patients: b[1], encounters: b[2], procedures: b[3],
                          diagnosisCodes: b[4], diagnoses: b[5], reports: b[6])
 }
 
-/// The projected columns of the named clinical tables, in that order: every chunk of every
-/// table goes through one queue that both cores take from (largest tables first), then each
-/// table's chunks are joined column by column.
-func readTables(lake: Lake, _ names: [String], dateRange: ClosedRange<Int32>?) throws -> [Batch] {
+/// The projected columns of the named clinical tables (from `snapshots`), in that order: every
+/// chunk of every table goes through one queue that both cores take from (largest tables
+/// first), then each table's chunks are joined column by column.
+func readTables(_ snapshots: [String: TableSnapshot], _ names: [String], dateRange: ClosedRange<Int32>?) throws -> [Batch] {
     var sources: [TableChunks] = []
     for name in names {
         let columns = ClinicalInput.columns.first { $0.table == name }?.columns ?? []
@@ -100,7 +103,8 @@ func readTables(lake: Lake, _ names: [String], dateRange: ClosedRange<Int32>?) t
         if name == ClinicalModel.encounters, let r = dateRange {
             prune = ChunkPrune(column: "encounter_date", range: Int64(r.lowerBound)...Int64(r.upperBound))
         }
-        sources.append(TableChunks(table: name, snapshot: try lake.table(name).snapshot(), columns: columns, prune: prune))
+        guard let snapshot = snapshots[name] else { throw WarehouseError("no snapshot of table \(name)") }
+        sources.append(TableChunks(table: name, snapshot: snapshot, columns: columns, prune: prune))
     }
     var tasks: [(table: Int, chunk: Int)] = []
     for t in sources.indices.sorted(by: { sources[$0].count > sources[$1].count }) {
@@ -138,15 +142,31 @@ func readTables(lake: Lake, _ names: [String], dateRange: ClosedRange<Int32>?) t
 /// facilities, patients, encounters and diagnosis_codes (two tables at a time) and the key
 /// registry, then streams procedures, diagnoses and reports chunk by chunk through the build
 /// (only dense integer columns of them stay in memory). New keys are appended to the registry
-/// tables before returning, unless `saveKeys` is false (benchmarks).
+/// tables before returning, unless `saveKeys` is false (benchmarks, audits).
+///
+/// Every table is read as of one instant (`Lake.snapshots`), so an ingest committing meanwhile
+/// is in the build entirely or not at all. A build that saves keys holds the lake lock
+/// `key_registry` from reading the registry to saving it: two builds at once take turns, and
+/// neither registers the other's new keys a second time (or hands one key to two entities).
 public func buildWarehouse(lake: Lake, options: BuildOptions = BuildOptions(), saveKeys: Bool = true) throws -> WarehouseTables {
+    guard saveKeys else { return try buildWarehouseFromSnapshots(lake: lake, options: options, saveKeys: false) }
+    return try lake.withExclusiveLock("key_registry") {
+        try buildWarehouseFromSnapshots(lake: lake, options: options, saveKeys: true)
+    }
+}
+
+private func buildWarehouseFromSnapshots(lake: Lake, options: BuildOptions, saveKeys: Bool) throws -> WarehouseTables {
     let start = DispatchTime.now().uptimeNanoseconds
-    let dims = try readTables(lake: lake, [ClinicalModel.facilities, ClinicalModel.patients, ClinicalModel.encounters,
+    let clinical = ClinicalInput.columns.map(\.table)
+    let names = clinical + KeyRegistryTables.all
+    let snapshots = Dictionary(uniqueKeysWithValues: zip(names, try lake.snapshots(of: names)))
+    let dims = try readTables(snapshots, [ClinicalModel.facilities, ClinicalModel.patients, ClinicalModel.encounters,
                                           ClinicalModel.diagnosisCodes], dateRange: options.dateRange)
-    var registry = try loadKeyRegistry(lake: lake)
+    var registry = try loadKeyRegistry(lake: lake, snapshots: snapshots)
     func chunks(_ table: String) throws -> TableChunks {
         let columns = ClinicalInput.columns.first { $0.table == table }?.columns ?? []
-        return TableChunks(table: table, snapshot: try lake.table(table).snapshot(), columns: columns)
+        guard let snapshot = snapshots[table] else { throw WarehouseError("no snapshot of table \(table)") }
+        return TableChunks(table: table, snapshot: snapshot, columns: columns)
     }
     let procedures = try chunks(ClinicalModel.procedures)
     let diagnoses = try chunks(ClinicalModel.diagnoses)
@@ -157,6 +177,7 @@ public func buildWarehouse(lake: Lake, options: BuildOptions = BuildOptions(), s
     var tables = try builder.build(facilities: dims[0], patients: dims[1], encounters: dims[2], diagnosisCodes: dims[3],
                                    procedures: procedures, diagnoses: diagnoses, reports: reports, registry: &registry)
     tables.report.stageSeconds.insert(("read and decode", read), at: 0)
+    for name in clinical { tables.report.lakeRows[name] = snapshots[name]?.rowCount ?? 0 }
     if saveKeys {
         let saveStart = DispatchTime.now().uptimeNanoseconds
         try saveKeyRegistry(&registry, to: lake)

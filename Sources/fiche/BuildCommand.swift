@@ -72,19 +72,25 @@ struct BuildCommand: ParsableCommand {
         let lake = try lakeOptions.open()
         if Terminal.stderrIsTTY { FileOutput.standardError.write("building the warehouse from \(lake.root) …\n") }
         try recordedRun("build", lakeRoot: lake.root, options: runOptions) { run in
-            let tables = try buildWarehouse(lake: lake, options: options)
-            run.record(tables.report.stageSeconds)
-            for (name, batch) in tables.tables { run.rows[name] = batch.rowCount }
-            var writeSeconds = 0.0
-            if !noWrite {
-                let t0 = DispatchTime.now().uptimeNanoseconds
-                try writeWarehouse(tables, to: lake)
-                writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-                run.stage("write", seconds: writeSeconds)
-            }
-            let summary = BuildSummary(lake: lake.root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
-            print(json ? summary.json : summary.text)
+            // Two builds at once take turns, so the second replaces the first's tables instead
+            // of failing on the conflict.
+            try lake.withExclusiveLock("warehouse_build") { try build(lake, options, run) }
         }
+    }
+
+    private func build(_ lake: Lake, _ options: BuildOptions, _ run: RunRecorder) throws {
+        let tables = try buildWarehouse(lake: lake, options: options)
+        run.record(tables.report.stageSeconds)
+        for (name, batch) in tables.tables { run.rows[name] = batch.rowCount }
+        var writeSeconds = 0.0
+        if !noWrite {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try writeWarehouse(tables, to: lake)
+            writeSeconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            run.stage("write", seconds: writeSeconds)
+        }
+        let summary = BuildSummary(lake: lake.root, tables: tables, written: !noWrite, writeSeconds: writeSeconds)
+        print(json ? summary.json : summary.text)
     }
 }
 
