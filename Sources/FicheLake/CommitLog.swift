@@ -107,7 +107,32 @@ enum CommitLog {
         } catch let e as LakeError {
             throw LakeError(e.code, e.message, file: path, column: e.column)
         }
+        // Numbers a snapshot sums (so no table total can overflow) and names it opens (so
+        // none leads out of the table's folder). Found by fuzzing: a chunk of Int.max rows
+        // made `TableSnapshot.rowCount` trap.
+        for a in c.add {
+            guard isChunkName(a.file) else {
+                throw LakeError(.corrupt, "commit \(v) adds `\(a.file)`, which is not a file name", file: path)
+            }
+            guard (0...ChunkFormat.maxRows).contains(a.rows) else {
+                throw LakeError(.corrupt, "commit \(v) gives \(a.file) \(a.rows) rows; a chunk has 0 to \(ChunkFormat.maxRows)", file: path)
+            }
+            guard (0...maxChunkBytes).contains(a.bytes), (0...maxChunkBytes).contains(a.rawBytes) else {
+                throw LakeError(.corrupt, "commit \(v) gives \(a.file) \(a.bytes) bytes (\(a.rawBytes) raw); a chunk has 0 to \(maxChunkBytes)", file: path)
+            }
+        }
+        if let r = c.remove.first(where: { !isChunkName($0) }) {
+            throw LakeError(.corrupt, "commit \(v) removes `\(r)`, which is not a file name", file: path)
+        }
         return c
+    }
+
+    /// More bytes than any chunk file can have (its string columns hold at most 2 GiB each).
+    static let maxChunkBytes = 1 << 40
+
+    /// A file directly in the table's folder: not empty, no `/`, not `.` or `..`, no NUL.
+    static func isChunkName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.utf8.contains(UInt8(ascii: "/")) && !name.utf8.contains(0)
     }
 
     static func encode(_ c: Commit) throws -> [UInt8] {

@@ -56,9 +56,10 @@ enum CommitLogTarget {
             _ = snapshot.keep(chunk, ChunkPrune(column: "day", range: -10...10))
             _ = snapshot.path(of: chunk)
         }
-        _ = snapshot.rowCount
-        _ = snapshot.bytes
-        _ = snapshot.rawBytes
+        check(snapshot.rowCount >= 0 && snapshot.bytes >= 0 && snapshot.rawBytes >= 0, "negative totals")
+        for chunk in snapshot.chunks {
+            check(!chunk.file.contains("/") && chunk.file != ".." && chunk.file != ".", "chunk `\(chunk.file)` outside the table")
+        }
         if let schema = snapshot.schema { _ = schema.names }
     }
 }
