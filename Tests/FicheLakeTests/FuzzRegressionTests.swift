@@ -49,4 +49,33 @@ import Testing
         #expect(try lake.table("visits").snapshot().rowCount > 0)
         #expect(try lake.table("wards").snapshot().rowCount > 0)
     }
+
+    /// A 91-byte chunk whose zstd frame claims 512 MiB (2^26 int64 rows) but holds one byte:
+    /// the reader allocated the 512 MiB before zstd found out. Now it stops at what the
+    /// frame really holds. (The fuzz target, with -malloc_limit_mb=64, checks the allocation.)
+    @Test func aZstdFrameClaimingMoreThanItHoldsIsRefusedBeforeAllocatingIt() throws {
+        let input = Array(try Data(contentsOf: URL(fileURLWithPath: Self.folder + "/chunk-zstd-claims-512mib")))
+        let path = try temporaryDirectory("fuzz") + "/claim.fchk"
+        FileManager.default.createFile(atPath: path, contents: Data(input.dropFirst()))  // the target's mode byte
+        let chunk = try ChunkFile(path: path)
+        #expect(chunk.rowCount == 1 << 26)
+        let error = try #require(throws: LakeError.self) { _ = try chunk.read() }
+        #expect(error.code == .corrupt)
+        #expect(error.file == path && error.column == "n")
+        #expect(error.message.contains("zstd frame declares 536870912 bytes but its blocks can hold at most 1"), "\(error.message)")
+    }
+
+    /// Columns that compress far better (constant, all null) still read back.
+    @Test func columnsThatCompressThousandsOfTimesStillReadBack() throws {
+        let n = 1 << 21
+        let batch = Batch(schema: Schema([Field("zero", .int64), Field("none", .string, nullable: true),
+                                          Field("same", .string)]),
+                          columns: [Column(.int64(Array(repeating: 0, count: n))), .nulls(.string, count: n),
+                                    Column(.string(StringArray(Array(repeating: "same text", count: n))))])
+        let path = try temporaryDirectory("fuzz") + "/compressible.fchk"
+        let written = try ChunkWriter.write(batch, to: path)
+        #expect(written.rawBytes > 1000 * written.bytes)
+        let back = try ChunkFile(path: path).read()
+        for (a, b) in zip(batch.columns, back.columns) { #expect(a.sameValues(as: b)) }
+    }
 }
