@@ -59,3 +59,14 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// Fuzzing (scripts/fuzz): a libFuzzer executable over the readers of untrusted bytes, declared
+// only when FICHE_FUZZ is set, so that `swift build` and `swift test` never link libFuzzer.
+// scripts/fuzz builds it in .build-fuzz with -sanitize=fuzzer,address.
+if Context.environment["FICHE_FUZZ"] != nil {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .executableTarget(name: "fiche-fuzz", dependencies: ["CLibFuzzer", "FicheLake", "FicheSources"],
+                          path: "Tests/Fuzz/Targets"),
+    ]
+}
