@@ -5,7 +5,8 @@ Every trial starts from a known state, injects one fault at a random instant and
     operation (never a mix of the two inside one operation), read independently from the
     commit log and the chunk files' bytes;
   * the warehouse in PostgreSQL: every table (row count and an order-independent hash of its
-    rows) and the aggregates' totals equal the previous or the next complete warehouse;
+    rows) and the aggregates' totals equal the previous or the next complete warehouse, and
+    so does every answer of a reader querying it all along (none may fail);
   * recovery: rerunning the operation succeeds and ends exactly where an uninterrupted run
     ends. Rows short of that are "lost", rows beyond it "duplicated"; any other difference,
     a failed verify, a mixed state or an unclear error is an "inconsistent state".
@@ -26,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -250,6 +252,35 @@ class Database:
             self.query(f"DROP SCHEMA IF EXISTS {s} CASCADE")
 
 
+class LiveReader(threading.Thread):
+    """A dashboard querying the live warehouse over and over while a publisher runs: every
+    answer must be one of the `allowed` warehouses, and no query may fail."""
+
+    def __init__(self, db, schema, allowed):
+        super().__init__(daemon=True)
+        self.db, self.schema, self.allowed = db, schema, allowed
+        self.halt = threading.Event()
+        self.reads, self.errors = 0, []
+
+    def run(self):
+        while not self.halt.is_set():
+            try:
+                sig = self.db.signature(self.schema)
+                self.reads += 1
+                if sig not in self.allowed:
+                    self.errors.append("a reader saw a warehouse that is neither the old nor the new one: "
+                                       + Torture.db_diff(sig, *self.allowed))
+            except (Problem, subprocess.TimeoutExpired) as e:
+                self.errors.append(f"a reader's query failed: {e}")
+            self.halt.wait(0.03)  # leave the publisher a core
+
+    def finish(self):
+        self.halt.set()
+        self.join()
+        if self.errors:
+            raise Problem(f"{self.errors[0]} ({len(self.errors)} of {self.reads + len(self.errors)} reads went wrong)")
+
+
 class LocalCluster:
     """The project-local cluster of scripts/pg-up, stopped and started the way pg-up/pg-down do."""
 
@@ -417,6 +448,9 @@ class Torture:
         self.failures.append(msg)
         log("FAILED " + msg)
 
+    def trials(self, op):
+        return self.args.op_trials.get(op, self.args.trials)
+
     def trial_rng(self, name, trial):
         return random.Random(f"{self.seed}:{name}:{trial}")
 
@@ -436,7 +470,7 @@ class Torture:
             raise Problem(f"vacuum changed the lake's content: {before} != {after}")
         name = f"{op}: SIGKILL"
         t = self.tally(name)
-        for trial in range(self.args.trials):
+        for trial in range(self.trials(op)):
             rng = self.trial_rng(name, trial)
             lake = self.copy(base, "trial")
             start = time.monotonic()
@@ -555,7 +589,7 @@ class Torture:
             if fault == "postgres stopped" and not self.cluster:
                 self.notes.append(f"{name}: skipped, the database is not the project-local cluster of scripts/pg-up")
                 continue
-            for trial in range(self.args.trials):
+            for trial in range(self.trials(op)):
                 rng = self.trial_rng(name, trial)
                 target = order[0] if live == order[1] else order[1]
                 lake = self.copy(lakes[target], "trial")
@@ -565,7 +599,8 @@ class Torture:
                 try:
                     if self.db.signature(schema) != sigs[live]:
                         raise Problem(f"the live warehouse is not {live} before the trial")
-                    hit = self.db_fault(fault, argv() + url(app), lake, app, rng.uniform(0, seconds * 1.1))
+                    hit = self.db_fault(fault, argv() + url(app), lake, app, rng.uniform(0, seconds * 1.1),
+                                        reader=(schema, [sigs[live], sigs[target]]))
                     t["faults"] += hit
                     now = self.db.signature(schema)
                     if now not in (sigs[live], sigs[target]):
@@ -600,8 +635,12 @@ class Torture:
                 parts.append(f"{tb} {now.get(tb, EMPTY)[0]} rows (" + " or ".join(str(w.get(tb, EMPTY)[0]) for w in wants) + ")")
         return ", ".join(parts[:5]) or "row hashes differ"
 
-    def db_fault(self, fault, argv, lake, app, delay):
-        """Runs fiche with one fault after `delay` seconds; returns 1 if the fault met the run."""
+    def db_fault(self, fault, argv, lake, app, delay, reader):
+        """Runs fiche with one fault after `delay` seconds; returns 1 if the fault met the run.
+        Unless PostgreSQL itself is stopped, a reader queries the live schema all along."""
+        live = LiveReader(self.db, *reader) if fault != "postgres stopped" else None
+        if live:
+            live.start()
         p = self.spawn(argv, lake=lake)
         time.sleep(delay)
         hit = 0
@@ -610,13 +649,17 @@ class Torture:
                 p.send_signal(signal.SIGKILL)
                 hit = 1
             _, err = p.communicate(timeout=600)
+            live.finish()
             if not hit and p.returncode != 0:
                 raise Problem(f"the uninterrupted run exited {p.returncode}: {err.strip()[-300:]}")
             return hit
         if fault == "backend terminated":
-            if p.poll() is None:
+            # At the first instant after the delay when the run has a backend.
+            while p.poll() is None and not hit:
                 hit = 1 if self.db.terminate(app) > 0 else 0
+                time.sleep(0.01)
             _, err = p.communicate(timeout=600)
+            live.finish()
         else:
             port = self.cluster.port()
             running = p.poll() is None
@@ -652,7 +695,7 @@ class Torture:
             cases = [("ingest", ["ingest", "padchest", self.b_csv], self.L0), ("build", ["build"], self.L1),
                      ("generate", ["generate", "--days", "4"], self.L0)]
             refs = {c: self.reference(c, base, argv)[:2] for c, argv, base in cases}
-            for trial in range(self.args.trials):
+            for trial in range(self.trials(name)):
                 rng = self.trial_rng(name, trial)
                 case, argv, base = cases[trial % len(cases)]
                 before, after = refs[case]
@@ -725,7 +768,7 @@ class Torture:
         ref = self.copy(self.L1, "ref-two")
         self.fiche(["rebuild"] + db, lake=ref)
         p1, keys = self.db.signature(schema), self.lakes.state(ref)
-        for trial in range(self.args.trials):
+        for trial in range(self.trials(name)):
             rng = self.trial_rng(name, trial)
             start = time.monotonic()
             t["trials"] += 1
@@ -735,10 +778,13 @@ class Torture:
                 if self.db.signature(schema) != p0:
                     raise Problem("rebuilding L0 again did not give its warehouse")
                 lake = self.copy(self.L1, "trial")
+                reader = LiveReader(self.db, schema, [p0, p1])
+                reader.start()
                 a = self.spawn(["rebuild"] + db, lake=lake)
                 time.sleep(rng.uniform(0, 0.3))
                 b = self.spawn(["rebuild"] + db, lake=lake)
                 outs = [(x, x.communicate(timeout=600)[1]) for x in (a, b)]
+                reader.finish()
                 t["faults"] += 1
                 for x, err in outs:
                     if x.returncode != 0 and (x.returncode != 1 or not clear_error(err)):
@@ -769,7 +815,7 @@ class Torture:
         w1 = built(w1_all)
         shutil.rmtree(ref)
         seconds = self.reference("ingest", self.L0, ingest)[2]
-        for trial in range(self.args.trials):
+        for trial in range(self.trials(name)):
             rng = self.trial_rng(name, trial)
             lake = self.copy(self.L0, "trial")
             start = time.monotonic()
@@ -813,7 +859,7 @@ class Torture:
             sigs[state] = self.db.signature(schema)
         ingest = ["ingest", "padchest", "--json", self.b_csv]
         seconds = self.reference("ingest", self.L0, ingest)[2]
-        for trial in range(self.args.trials):
+        for trial in range(self.trials(name)):
             rng = self.trial_rng(name, trial)
             lake = self.copy(self.L0, "trial")
             start = time.monotonic()
@@ -862,7 +908,7 @@ class Torture:
         new = self.fiche(["dump", "encounters", "--format", "csv"], lake=new_lake).stdout
         digest = lambda text: hashlib.sha256("\n".join(sorted(text.splitlines())).encode()).hexdigest()
         old_h, new_h = digest(old), digest(new)
-        for trial in range(self.args.trials):
+        for trial in range(self.trials(name)):
             rng = self.trial_rng(name, trial)
             lake = self.copy(base, "trial")
             start = time.monotonic()
@@ -904,11 +950,12 @@ class Torture:
 
 
 def main():
-    ap = argparse.ArgumentParser(prog="scripts/torture", description=__doc__.split("\n\n")[0].replace("(run through scripts/torture; see --help)", ""),
+    ap = argparse.ArgumentParser(prog="scripts/torture", description=__doc__.replace(" (run through scripts/torture; see --help)", ""),
                                  epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("operations", nargs="*", metavar="OPERATION", help="which to run (default: all)")
-    ap.add_argument("--trials", type=int, default=20, help="trials per operation and fault (default 20)")
-    ap.add_argument("--quick", action="store_true", help="3 trials each: the CI mode")
+    ap.add_argument("--trials", action="append", default=[], metavar="N or OPERATION=N",
+                    help="trials per operation and fault (default 20); OPERATION=N sets one operation's (repeatable)")
+    ap.add_argument("--quick", action="store_true", help="the CI mode: 3 trials of each lake operation, 2 of every other operation and fault")
     ap.add_argument("--seed", type=int, default=1, help="seed of every random choice (default 1)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     ap.add_argument("--release", action="store_true", help="use (and build) the release fiche")
@@ -917,11 +964,21 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     ap.add_argument("--backfill-months", default="2012-01..2013-06", help="months the backfill trials replace")
     args = ap.parse_args()
-    if args.quick:
-        args.trials = 3
+    default, args.op_trials = (2 if args.quick else 20), {}
+    if args.quick:  # the cheap lake operations get one more
+        args.op_trials = {op: 3 for op in LAKE_KILL_OPS}
+    for value in args.trials:
+        op, _, n = value.rpartition("=")
+        if not n.isdigit() or int(n) < 1 or (op and op not in ALL_OPS):
+            ap.error(f"--trials takes N or OPERATION=N with N 1 or more and OPERATION one of {', '.join(ALL_OPS)}; got {value}")
+        if op:
+            args.op_trials[op] = int(n)
+        else:
+            default = int(n)
+    args.trials = default
     unknown = [o for o in args.operations if o not in ALL_OPS]
-    if unknown or args.trials < 1:
-        ap.error(f"unknown operation {', '.join(unknown)}; choose from {', '.join(ALL_OPS)}" if unknown else "--trials must be 1 or more")
+    if unknown:
+        ap.error(f"unknown operation {', '.join(unknown)}; choose from {', '.join(ALL_OPS)}")
     ops = args.operations or ALL_OPS
     if not args.fiche:
         config = ["-c", "release"] if args.release else []
@@ -936,7 +993,8 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t = Torture(args)
     started = time.monotonic()
-    log(f"torture: {', '.join(ops)}; {args.trials} trials each; seed {args.seed}; {args.fiche}; scratch {t.work}")
+    counts = ", ".join(f"{o} {t.trials(o)}" for o in ops)
+    log(f"torture: trials {counts}; seed {args.seed}; {args.fiche}; scratch {t.work}")
     try:
         t.setup_lakes()
         for op in ops:
@@ -963,7 +1021,7 @@ def main():
         pass
     elapsed = time.monotonic() - started
     if args.json:
-        print(json.dumps({"seed": args.seed, "trials_per_operation": args.trials, "seconds": round(elapsed, 1),
+        print(json.dumps({"seed": args.seed, "seconds": round(elapsed, 1),
                           "operations": [dict(operation=n, **{k: (round(v, 1) if k == "seconds" else v) for k, v in r.items()})
                                          for n, r in t.results.items()],
                           "failures": t.failures, "notes": t.notes}, indent=2))
