@@ -144,6 +144,46 @@ public struct TableSnapshot: Sendable {
         }
     }
 
+    /// `forEachChunk`, with the next chunk read and decoded on another thread while `body`
+    /// works on the current one (two chunks in memory at most). For consumers that keep a
+    /// core busy per chunk, such as the Parquet export.
+    public func forEachChunkReadingAhead(columns: [String]? = nil, _ body: (Batch) throws -> Void) throws {
+        guard let schema else { return }
+        let list = chunks
+        guard list.count > 1 else { return try forEachChunk(columns: columns, body) }
+        let paths = list.map { path(of: $0) }
+        let rows = list.map(\.rows)
+        let read: @Sendable (Int) throws -> Batch = { i in
+            let file = try ChunkFile(path: paths[i])
+            guard file.rowCount == rows[i] else {
+                throw LakeError(.corrupt, "chunk has \(file.rowCount) rows, its commit says \(rows[i])", file: file.path)
+            }
+            return try file.read(columns: columns, as: schema)
+        }
+        final class Pending: @unchecked Sendable {
+            let done = DispatchGroup()
+            var result: Result<Batch, Error>?
+        }
+        func start(_ i: Int) -> Pending {
+            let p = Pending()
+            p.done.enter()
+            DispatchQueue.global().async {
+                p.result = Result { try read(i) }
+                p.done.leave()
+            }
+            return p
+        }
+        var next = start(0)
+        // A body that throws leaves no reader running behind it.
+        defer { next.done.wait() }
+        for i in 0..<list.count {
+            next.done.wait()
+            let batch = try next.result!.get()
+            if i + 1 < list.count { next = start(i + 1) }
+            try body(batch)
+        }
+    }
+
     /// The whole table (or the chunks `prune` keeps) as one batch.
     public func readAll(columns: [String]? = nil, prune: ChunkPrune? = nil) throws -> Batch {
         guard let schema else {

@@ -131,50 +131,33 @@ public enum ParquetExport {
         }
         try OutputFiles.makeDirectories(request.directory)
 
-        var tables: [ExportedTable] = []
-        for snap in snapshots {
-            let name = snap.table.name
-            let schema = snap.schema ?? ExportTables.knownSchema(name)!
-            let folder = request.directory + "/" + name
-            try OutputFiles.makeDirectories(folder)
-            var exported = ExportedTable(table: name, lakeVersion: snap.version, rows: 0,
-                                         partitionedBy: nil, files: [])
-            let total = snap.rowCount
-            progress?(name, 0, total)
-            if ExportTables.partitionedByMonth.contains(name), schema["date_key"]?.type == .int32 {
-                exported.partitionedBy = ["year", "month"]
-                var writer = MonthPartitionWriter(folder: folder, schema: schema, options: request.options)
-                do {
-                    try snap.forEachChunk { batch in
-                        try writer.write(batch)
-                        exported.rows += batch.rowCount
-                        progress?(name, exported.rows, total)
-                    }
-                    try writer.finish()
-                    if writer.files.isEmpty {
-                        // No rows: one empty file still gives readers the schema.
-                        let info = try ParquetFileWriter(path: folder + "/part-0.parquet", schema: schema,
-                                                         options: request.options).finish()
-                        writer.adopt(relativePath: "part-0.parquet", info)
-                    }
-                } catch {
-                    writer.abandon()
-                    throw error
-                }
-                exported.files = writer.files.map { f in
-                    ExportedFile(path: name + "/" + f.relativePath, rows: f.info.rows, bytes: f.info.bytes)
-                }
-            } else {
-                let writer = try ParquetFileWriter(path: folder + "/part-0.parquet", schema: schema, options: request.options)
-                try snap.forEachChunk { batch in
-                    try writer.write(batch)
-                    exported.rows += batch.rowCount
-                    progress?(name, exported.rows, total)
-                }
-                let info = try writer.finish()
-                exported.files = [ExportedFile(path: name + "/part-0.parquet", rows: info.rows, bytes: info.bytes)]
+        // Tables are written two at a time (one per core, largest first), as a table's
+        // columns alone rarely keep both cores busy; each table reads its chunks ahead.
+        let order = snapshots.indices.sorted { snapshots[$0].bytes > snapshots[$1].bytes }
+        var results = [Result<ExportedTable, Error>?](repeating: nil, count: snapshots.count)
+        let lock = NSLock()
+        var taken = 0
+        var failed = false
+        let report: ((String, Int, Int) -> Void)? = progress.map { hear in
+            { name, done, total in lock.lock(); hear(name, done, total); lock.unlock() }
+        }
+        DispatchQueue.concurrentPerform(iterations: min(2, max(1, snapshots.count))) { _ in
+            while true {
+                lock.lock()
+                guard !failed, taken < order.count else { lock.unlock(); return }
+                let k = order[taken]
+                taken += 1
+                lock.unlock()
+                let result = Result { try exportTable(snapshots[k], request, progress: report) }
+                lock.lock()
+                results[k] = result
+                if case .failure = result { failed = true }
+                lock.unlock()
             }
-            tables.append(exported)
+        }
+        var tables: [ExportedTable] = []
+        for r in results {
+            if let r { tables.append(try r.get()) }  // the first failure, in table order
         }
 
         let manifest = ExportManifest(ficheVersion: FicheVersion.current, createdAt: ISO8601DateFormatter().string(from: start),
@@ -187,6 +170,53 @@ public enum ParquetExport {
         bytes.append(UInt8(ascii: "\n"))
         try OutputFiles.writeAtomically(bytes, to: request.directory + "/" + manifestName)
         return ParquetExportReport(directory: request.directory, tables: tables, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Writes one table of the snapshot; `progress` as for `run`.
+    static func exportTable(_ snap: TableSnapshot, _ request: ParquetExportRequest,
+                            progress: ((String, Int, Int) -> Void)?) throws -> ExportedTable {
+        let name = snap.table.name
+        let schema = snap.schema ?? ExportTables.knownSchema(name)!
+        let folder = request.directory + "/" + name
+        try OutputFiles.makeDirectories(folder)
+        var exported = ExportedTable(table: name, lakeVersion: snap.version, rows: 0,
+                                     partitionedBy: nil, files: [])
+        let total = snap.rowCount
+        progress?(name, 0, total)
+        if ExportTables.partitionedByMonth.contains(name), schema["date_key"]?.type == .int32 {
+            exported.partitionedBy = ["year", "month"]
+            var writer = MonthPartitionWriter(folder: folder, schema: schema, options: request.options)
+            do {
+                try snap.forEachChunkReadingAhead { batch in
+                    try writer.write(batch)
+                    exported.rows += batch.rowCount
+                    progress?(name, exported.rows, total)
+                }
+                try writer.finish()
+                if writer.files.isEmpty {
+                    // No rows: one empty file still gives readers the schema.
+                    let info = try ParquetFileWriter(path: folder + "/part-0.parquet", schema: schema,
+                                                     options: request.options).finish()
+                    writer.adopt(relativePath: "part-0.parquet", info)
+                }
+            } catch {
+                writer.abandon()
+                throw error
+            }
+            exported.files = writer.files.map { f in
+                ExportedFile(path: name + "/" + f.relativePath, rows: f.info.rows, bytes: f.info.bytes)
+            }
+        } else {
+            let writer = try ParquetFileWriter(path: folder + "/part-0.parquet", schema: schema, options: request.options)
+            try snap.forEachChunkReadingAhead { batch in
+                try writer.write(batch)
+                exported.rows += batch.rowCount
+                progress?(name, exported.rows, total)
+            }
+            let info = try writer.finish()
+            exported.files = [ExportedFile(path: name + "/part-0.parquet", rows: info.rows, bytes: info.bytes)]
+        }
+        return exported
     }
 }
 

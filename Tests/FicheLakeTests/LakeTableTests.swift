@@ -84,6 +84,35 @@ struct LakeTableTests {
         #expect(seen == written, "every row, each partition's in order")
     }
 
+    /// Reading ahead gives the same batches in the same order as reading one by one, and a
+    /// body that throws stops the scan with its error (the chunk read ahead is dropped).
+    @Test func readingAheadGivesEveryChunkInOrderAndStopsOnAnError() throws {
+        let lake = try Lake(root: try temporaryDirectory("ahead"))
+        defer { try? FileManager.default.removeItem(atPath: lake.root) }
+        let t = LakeTransaction(lake: lake, source: "test", operation: "append", chunkRows: 100)
+        try t.append(idBatch(0..<1050, note: "n"), to: "t")
+        try t.commit()
+        let snapshot = try lake.table("t").snapshot()
+        #expect(snapshot.chunks.count == 11)
+        var plain: [[Int64]] = [], ahead: [[Int64]] = []
+        func ids(_ b: Batch) throws -> [Int64] {
+            guard case .int64(let v) = try #require(b.column("id")).values else { throw LakeError(.corrupt, "no ids") }
+            return v
+        }
+        try snapshot.forEachChunk { plain.append(try ids($0)) }
+        try snapshot.forEachChunkReadingAhead { ahead.append(try ids($0)) }
+        #expect(ahead == plain)
+        #expect(ahead.joined().elementsEqual(0..<1050))
+        var seen = 0
+        #expect(throws: LakeError.self) {
+            try snapshot.forEachChunkReadingAhead { _ in
+                seen += 1
+                if seen == 3 { throw LakeError(.invalidArgument, "stop") }
+            }
+        }
+        #expect(seen == 3)
+    }
+
     @Test func vacuumKeepsReplacedChunksForReadersUntilTheRetentionPasses() throws {
         let lake = try Lake(root: try temporaryDirectory("retain"))
         defer { try? FileManager.default.removeItem(atPath: lake.root) }

@@ -42,8 +42,10 @@ struct ParquetColumnChunkEncoder {
         }
         let values = ParquetPhysicalValues(column, uuidAs: options.uuidAs)
         let element = ParquetSchemaElement(field, uuidAs: options.uuidAs)
-        let statistics = values.statistics(nullCount: nulls, maxBytes: options.statisticsMaxBytes)
         let dictionary = dictionaryIfItPays(values)
+        // With a dictionary, min and max are among its entries: compare those, not every value.
+        let statistics = values.statistics(nullCount: nulls, maxBytes: options.statisticsMaxBytes,
+                                           among: dictionary?.distinctRows)
 
         out = []
         out.reserveCapacity(values.plainBytes / 3 + 1024)
@@ -108,30 +110,36 @@ struct ParquetColumnChunkEncoder {
 
     /// The dictionary page body and indices, when a dictionary within `dictionaryBytes`
     /// exists and (dictionary + bit-packed indices) is smaller than the PLAIN values.
-    private func dictionaryIfItPays(_ values: ParquetPhysicalValues) -> (page: [UInt8], indices: DictionaryIndices)? {
+    /// `distinctRows` is where each entry first occurs (strings only; nil for other types).
+    private func dictionaryIfItPays(_ values: ParquetPhysicalValues) -> (page: [UInt8], indices: DictionaryIndices, distinctRows: [Int32]?)? {
         let n = values.count
         guard n > 0 else { return nil }
         let limit = options.dictionaryBytes
+        // Fixed-width values get at most 1 MiB of dictionary (Arrow's default page limit):
+        // past it, repeated 16-byte ids compress better PLAIN under zstd than as bit-packed
+        // indices into a large dictionary. Text keeps the whole limit.
+        let fixedLimit = min(limit, 1 << 20)
         // More distinct values than half the rows: a dictionary would save little, so stop
         // building it early (a column of unique ids gives up after n / 2 values, not n).
         let most = max(1, n / 2)
         var page: [UInt8] = []
         var indices: DictionaryIndices
+        var distinctRows: [Int32]? = nil
         switch values {
         case .boolean, .double:
             return nil
         case .int32(let v):
-            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: min(most, limit / 4), entryBytes: 4) }),
+            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: min(most, fixedLimit / 4), entryBytes: 4) }),
                   Self.pays(d.indices, plain: values.plainBytes) else { return nil }
             d.entries.withUnsafeBufferPointer { ParquetPhysicalValues.appendLittleEndian($0, &page) }
             indices = d.indices
         case .int64(let v):
-            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: min(most, limit / 8), entryBytes: 8) }),
+            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: min(most, fixedLimit / 8), entryBytes: 8) }),
                   Self.pays(d.indices, plain: values.plainBytes) else { return nil }
             d.entries.withUnsafeBufferPointer { ParquetPhysicalValues.appendLittleEndian($0, &page) }
             indices = d.indices
         case .fixed16(let v):
-            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: min(most, limit / 16), entryBytes: 16) }),
+            guard let d = v.withUnsafeBufferPointer({ ParquetDictionary.build($0, maxEntries: min(most, fixedLimit / 16), entryBytes: 16) }),
                   Self.pays(d.indices, plain: values.plainBytes) else { return nil }
             ParquetPhysicalValues.fixed16(d.entries).appendPlain(0..<d.entries.count, to: &page)
             indices = d.indices
@@ -146,8 +154,9 @@ struct ParquetColumnChunkEncoder {
                 }
             }
             indices = d.indices
+            distinctRows = d.firstRows
         }
-        return (page, indices)
+        return (page, indices, distinctRows)
     }
 
     /// A dictionary pays when its PLAIN values plus the indices bit-packed take fewer bytes

@@ -1,7 +1,9 @@
 // Dictionary building for Parquet column chunks: distinct values in first-seen order and
 // one index per present value, through open-addressing hash tables over the column's own
-// buffers. A build gives up (returns nil) as soon as the dictionary passes its byte limit:
-// the column chunk is then written PLAIN.
+// buffers. A build gives up (returns nil) as soon as the dictionary passes its byte limit,
+// or when its first `probeRows` values are nearly all distinct (ids, which no dictionary
+// shrinks, then cost a few thousand lookups instead of half the chunk): the column chunk is
+// then written PLAIN.
 
 /// A fixed-width value a dictionary can hold, with a cheap well-mixed 64-bit hash.
 protocol ParquetDictionaryKey: Equatable {
@@ -38,6 +40,10 @@ struct DictionaryIndices {
 }
 
 enum ParquetDictionary {
+    /// After this many values a build stops when more than `probeDistinct` are distinct.
+    static let probeRows = 16_384
+    static let probeDistinct = 15_000
+
     /// The dictionary of fixed-width `values`, or nil once it would pass `maxEntries`.
     static func build<V: ParquetDictionaryKey>(_ values: UnsafeBufferPointer<V>, maxEntries: Int,
                                                entryBytes: Int) -> (entries: [V], indices: DictionaryIndices)? {
@@ -50,6 +56,10 @@ enum ParquetDictionary {
         var ok = true
         indices.withUnsafeMutableBufferPointer { out in
             for i in 0..<values.count {
+                if i == probeRows && entries.count > probeDistinct {
+                    ok = false
+                    return
+                }
                 let v = values[i]
                 var h = Int(truncatingIfNeeded: v.hash64) & mask
                 while true {
@@ -103,6 +113,10 @@ enum ParquetDictionary {
             strings.offsets.withUnsafeBufferPointer { off in
                 indices.withUnsafeMutableBufferPointer { out in
                     for i in 0..<n {
+                        if i == probeRows && firstRows.count > probeDistinct {
+                            ok = false
+                            return
+                        }
                         let start = Int(off[i]), len = Int(off[i + 1]) - start
                         let hash = hashBytes(bytes.baseAddress.map { $0 + start }, len)
                         var h = Int(truncatingIfNeeded: hash) & mask

@@ -176,7 +176,9 @@ enum ParquetPhysicalValues {
     /// min and max in the type's sort order (signed for integers, unsigned bytes for byte
     /// arrays and uuids, false < true; doubles without NaN, a zero min written -0.0 and a
     /// zero max +0.0), PLAIN-encoded without length prefix.
-    func statistics(nullCount: Int, maxBytes: Int) -> ParquetStatistics {
+    /// With `among` (rows holding every distinct value, e.g. a dictionary's first
+    /// occurrences), text min and max are looked for there only.
+    func statistics(nullCount: Int, maxBytes: Int, among: [Int32]? = nil) -> ParquetStatistics {
         var s = ParquetStatistics(nullCount: Int64(nullCount))
         func plain(_ i: Int) -> [UInt8] {
             var out: [UInt8] = []
@@ -212,7 +214,16 @@ enum ParquetPhysicalValues {
             s.minValue = Self.littleEndianBytes(lo.bitPattern)
             s.maxValue = Self.littleEndianBytes(hi.bitPattern)
         case .fixed16(let v):
-            guard let lo = v.indices.min(by: { v[$0] < v[$1] }), let hi = v.indices.max(by: { v[$0] < v[$1] }) else { break }
+            guard !v.isEmpty else { break }
+            var lo = 0, hi = 0
+            v.withUnsafeBufferPointer { b in
+                var low = b[0], high = b[0]
+                for i in 1..<b.count {
+                    let x = b[i]
+                    if x < low { low = x; lo = i }
+                    if high < x { high = x; hi = i }
+                }
+            }
             s.minValue = plain(lo)
             s.maxValue = plain(hi)
         case .byteArray(let a):
@@ -227,9 +238,19 @@ enum ParquetPhysicalValues {
                         let c = n == 0 ? 0 : memcmp(b.baseAddress! + si, b.baseAddress! + sj, n)
                         return c != 0 ? c < 0 : li < lj
                     }
-                    for i in 1..<a.count {
-                        if less(i, lo) { lo = i }
-                        if less(hi, i) { hi = i }
+                    if let among, let first = among.first {
+                        lo = Int(first)
+                        hi = lo
+                        for r in among.dropFirst() {
+                            let i = Int(r)
+                            if less(i, lo) { lo = i }
+                            if less(hi, i) { hi = i }
+                        }
+                    } else {
+                        for i in 1..<a.count {
+                            if less(i, lo) { lo = i }
+                            if less(hi, i) { hi = i }
+                        }
                     }
                 }
             }
