@@ -356,6 +356,9 @@ class Torture:
         self.work = args.work or tempfile.mkdtemp(prefix="fiche-torture-", dir="/var/tmp")
         os.makedirs(self.work, exist_ok=True)
         os.chmod(self.work, 0o700)
+        # A copy: a rebuild of the worktree during a long run must not swap the binary under it.
+        self.fiche_bin = os.path.join(self.work, "fiche")
+        shutil.copy2(args.fiche, self.fiche_bin)
         self.lakes = LakeReader(self)
         self.results = {}
         self.failures = []
