@@ -31,13 +31,13 @@ public enum NormalizedPublisher {
 
     /// The clinical tables the lake holds (every table of the clinical model, the PadChest
     /// staging table, the quarantine) plus `audit_log`, one row per lake commit. Lake tables
-    /// are named by their snapshot here and read while they load.
+    /// are named by their snapshot here, all taken at one instant (an ingest committing
+    /// meanwhile is published whole or not at all), and read while they load.
     public static func read(_ lake: Lake) throws -> [NormalizedTable] {
         var out: [NormalizedTable] = []
         var commits: [Commit] = []
         let names = ClinicalModel.tables.map(\.name) + [ClinicalModel.padchest]
-        for name in names {
-            let snapshot = try lake.table(name).snapshot()
+        for (name, snapshot) in zip(names, try lake.snapshots(of: names)) {
             commits += snapshot.history
             guard snapshot.version > 0, snapshot.schema != nil else { continue }
             out.append(NormalizedTable(name: name, rows: .lake(snapshot)))
