@@ -54,8 +54,8 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("uuid-as"),
             help: ArgumentHelp("uuid: Parquet's UUID type; string: canonical text (Spark 4 needs this).", valueName: "uuid|string"))
     var uuidAs: UUIDRepresentation = .uuid
-    @Option(name: .customLong("zstd-level"), help: ArgumentHelp("zstd compression level.", valueName: "1-19"))
-    var zstdLevel = 3
+    @Option(name: .customLong("zstd-level"), help: ArgumentHelp("zstd compression level: 1 (Arrow's default) is fastest; higher levels shrink the files slightly.", valueName: "1-19"))
+    var zstdLevel = 1
     @OptionGroup var lakeOptions: LakeOptions
     @OptionGroup var output: JSONOption
     var json: Bool { output.json }
