@@ -5,7 +5,8 @@ Every trial starts from a known state, injects one fault at a random instant and
     operation (never a mix of the two inside one operation), read independently from the
     commit log and the chunk files' bytes;
   * the warehouse in PostgreSQL: every table (row count and an order-independent hash of its
-    rows) and the aggregates' totals equal the previous or the next complete warehouse;
+    rows) and the aggregates' totals equal the previous or the next complete warehouse, and
+    so does every answer of a reader querying it all along (none may fail);
   * recovery: rerunning the operation succeeds and ends exactly where an uninterrupted run
     ends. Rows short of that are "lost", rows beyond it "duplicated"; any other difference,
     a failed verify, a mixed state or an unclear error is an "inconsistent state".
@@ -26,6 +27,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -110,6 +112,7 @@ def replay(root, table, markers):
 class LakeReader:
     def __init__(self, ctx):
         self.ctx = ctx
+        self.dumped = {}  # chunk files' hashes -> hash of their rows without the volatile columns
 
     def state(self, root):
         """table -> (rows, content hash)."""
@@ -119,16 +122,17 @@ class LakeReader:
         for table in lake_tables(root):
             live = replay(root, table, markers)
             rows = sum(live.values())
+            hashes = []
+            for f in live:
+                with open(os.path.join(root, table, f), "rb") as fh:
+                    hashes.append(hashlib.sha256(fh.read()).hexdigest())
+            digest = hashlib.sha256("".join(sorted(hashes)).encode()).hexdigest()[:16]
             if table in VOLATILE and rows:
-                out = self.ctx.fiche(["dump", table, "--format", "csv", "--columns", VOLATILE[table]], lake=root).stdout
-                lines = out.splitlines()[1:]
-                digest = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16]
-            else:
-                hashes = []
-                for f in live:
-                    with open(os.path.join(root, table, f), "rb") as fh:
-                        hashes.append(hashlib.sha256(fh.read()).hexdigest())
-                digest = hashlib.sha256("".join(sorted(hashes)).encode()).hexdigest()[:16]
+                if digest not in self.dumped:
+                    out = self.ctx.fiche(["dump", table, "--format", "csv", "--columns", VOLATILE[table]], lake=root).stdout
+                    lines = out.splitlines()[1:]
+                    self.dumped[digest] = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16]
+                digest = self.dumped[digest]
             if rows or live:
                 state[table] = (rows, digest)
         return state
@@ -250,6 +254,35 @@ class Database:
             self.query(f"DROP SCHEMA IF EXISTS {s} CASCADE")
 
 
+class LiveReader(threading.Thread):
+    """A dashboard querying the live warehouse over and over while a publisher runs: every
+    answer must be one of the `allowed` warehouses, and no query may fail."""
+
+    def __init__(self, db, schema, allowed):
+        super().__init__(daemon=True)
+        self.db, self.schema, self.allowed = db, schema, allowed
+        self.halt = threading.Event()
+        self.reads, self.errors = 0, []
+
+    def run(self):
+        while not self.halt.is_set():
+            try:
+                sig = self.db.signature(self.schema)
+                self.reads += 1
+                if sig not in self.allowed:
+                    self.errors.append("a reader saw a warehouse that is neither the old nor the new one: "
+                                       + Torture.db_diff(sig, *self.allowed))
+            except (Problem, subprocess.TimeoutExpired) as e:
+                self.errors.append(f"a reader's query failed: {e}")
+            self.halt.wait(0.03)  # leave the publisher a core
+
+    def finish(self):
+        self.halt.set()
+        self.join()
+        if self.errors:
+            raise Problem(f"{self.errors[0]} ({len(self.errors)} of {self.reads + len(self.errors)} reads went wrong)")
+
+
 class LocalCluster:
     """The project-local cluster of scripts/pg-up, stopped and started the way pg-up/pg-down do."""
 
@@ -325,6 +358,9 @@ class Torture:
         self.work = args.work or tempfile.mkdtemp(prefix="fiche-torture-", dir="/var/tmp")
         os.makedirs(self.work, exist_ok=True)
         os.chmod(self.work, 0o700)
+        # A copy: a rebuild of the worktree during a long run must not swap the binary under it.
+        self.fiche_bin = os.path.join(self.work, "fiche")
+        shutil.copy2(args.fiche, self.fiche_bin)
         self.lakes = LakeReader(self)
         self.results = {}
         self.failures = []
@@ -357,10 +393,12 @@ class Torture:
         shutil.copytree(src, dst, symlinks=True)
         return dst
 
-    def verify(self, lake, where):
+    def verify(self, lake, where, runs=True):
         p = self.fiche(["verify"], lake=lake, check=False)
         if p.returncode != 0:
             raise Problem(f"{where}: fiche verify failed: {(p.stdout + p.stderr).strip()[-300:]}")
+        if not runs:
+            return
         p = self.fiche(["runs", "--json"], lake=lake, check=False)
         if p.returncode != 0:
             raise Problem(f"{where}: the run log is unreadable: {p.stderr.strip()[-300:]}")
@@ -417,6 +455,9 @@ class Torture:
         self.failures.append(msg)
         log("FAILED " + msg)
 
+    def trials(self, op):
+        return self.args.op_trials.get(op, self.args.trials)
+
     def trial_rng(self, name, trial):
         return random.Random(f"{self.seed}:{name}:{trial}")
 
@@ -436,7 +477,7 @@ class Torture:
             raise Problem(f"vacuum changed the lake's content: {before} != {after}")
         name = f"{op}: SIGKILL"
         t = self.tally(name)
-        for trial in range(self.args.trials):
+        for trial in range(self.trials(op)):
             rng = self.trial_rng(name, trial)
             lake = self.copy(base, "trial")
             start = time.monotonic()
@@ -451,7 +492,7 @@ class Torture:
                 _, err = p.communicate(timeout=600)
                 if not killed and p.returncode != 0:
                     raise Problem(f"the uninterrupted run exited {p.returncode}: {err.strip()[-300:]}")
-                self.verify(lake, "after the kill")
+                self.verify(lake, "after the kill", runs=False)
                 where = classify(self.lakes.state(lake), before, after, "after the kill",
                                  first=is_registry if op == "build" else None)
                 if rerun_always or where == "before":
@@ -464,7 +505,7 @@ class Torture:
                 compare_final(self.lakes.state(lake), after, "after the rerun", t)
                 # What the killed run left behind goes, and nothing else.
                 self.fiche(["vacuum", "--retain", "0"], lake=lake)
-                self.verify(lake, "after vacuum")
+                self.verify(lake, "after vacuum", runs=False)
                 compare_final(self.lakes.state(lake), after, "after vacuum", t)
                 shutil.rmtree(lake)
             except Problem as e:
@@ -555,7 +596,7 @@ class Torture:
             if fault == "postgres stopped" and not self.cluster:
                 self.notes.append(f"{name}: skipped, the database is not the project-local cluster of scripts/pg-up")
                 continue
-            for trial in range(self.args.trials):
+            for trial in range(self.trials(op)):
                 rng = self.trial_rng(name, trial)
                 target = order[0] if live == order[1] else order[1]
                 lake = self.copy(lakes[target], "trial")
@@ -565,7 +606,8 @@ class Torture:
                 try:
                     if self.db.signature(schema) != sigs[live]:
                         raise Problem(f"the live warehouse is not {live} before the trial")
-                    hit = self.db_fault(fault, argv() + url(app), lake, app, rng.uniform(0, seconds * 1.1))
+                    hit = self.db_fault(fault, argv() + url(app), lake, app, rng.uniform(0, seconds * 1.1),
+                                        reader=(schema, [sigs[live], sigs[target]]))
                     t["faults"] += hit
                     now = self.db.signature(schema)
                     if now not in (sigs[live], sigs[target]):
@@ -600,8 +642,12 @@ class Torture:
                 parts.append(f"{tb} {now.get(tb, EMPTY)[0]} rows (" + " or ".join(str(w.get(tb, EMPTY)[0]) for w in wants) + ")")
         return ", ".join(parts[:5]) or "row hashes differ"
 
-    def db_fault(self, fault, argv, lake, app, delay):
-        """Runs fiche with one fault after `delay` seconds; returns 1 if the fault met the run."""
+    def db_fault(self, fault, argv, lake, app, delay, reader):
+        """Runs fiche with one fault after `delay` seconds; returns 1 if the fault met the run.
+        Unless PostgreSQL itself is stopped, a reader queries the live schema all along."""
+        live = LiveReader(self.db, *reader) if fault != "postgres stopped" else None
+        if live:
+            live.start()
         p = self.spawn(argv, lake=lake)
         time.sleep(delay)
         hit = 0
@@ -610,13 +656,17 @@ class Torture:
                 p.send_signal(signal.SIGKILL)
                 hit = 1
             _, err = p.communicate(timeout=600)
+            live.finish()
             if not hit and p.returncode != 0:
                 raise Problem(f"the uninterrupted run exited {p.returncode}: {err.strip()[-300:]}")
             return hit
         if fault == "backend terminated":
-            if p.poll() is None:
+            # At the first instant after the delay when the run has a backend.
+            while p.poll() is None and not hit:
                 hit = 1 if self.db.terminate(app) > 0 else 0
+                time.sleep(0.01)
             _, err = p.communicate(timeout=600)
+            live.finish()
         else:
             port = self.cluster.port()
             running = p.poll() is None
@@ -652,7 +702,7 @@ class Torture:
             cases = [("ingest", ["ingest", "padchest", self.b_csv], self.L0), ("build", ["build"], self.L1),
                      ("generate", ["generate", "--days", "4"], self.L0)]
             refs = {c: self.reference(c, base, argv)[:2] for c, argv, base in cases}
-            for trial in range(self.args.trials):
+            for trial in range(self.trials(name)):
                 rng = self.trial_rng(name, trial)
                 case, argv, base = cases[trial % len(cases)]
                 before, after = refs[case]
@@ -691,6 +741,9 @@ class Torture:
                         self.fiche(argv, lake=lake)
                     self.verify(lake, "after the rerun")
                     compare_final(self.lakes.state(lake), after, "after the rerun", t)
+                    last = json.loads(self.fiche(["runs", "--json", "--last", "1"], lake=lake).stdout)
+                    if not last or last[-1].get("outcome") != "success":
+                        raise Problem(f"the run log does not end with the successful run: {last}")
                 except Problem as e:
                     keep = os.path.join(self.work, f"failed-disk-full-{trial}")
                     shutil.copytree(lake, keep, symlinks=True)
@@ -725,7 +778,7 @@ class Torture:
         ref = self.copy(self.L1, "ref-two")
         self.fiche(["rebuild"] + db, lake=ref)
         p1, keys = self.db.signature(schema), self.lakes.state(ref)
-        for trial in range(self.args.trials):
+        for trial in range(self.trials(name)):
             rng = self.trial_rng(name, trial)
             start = time.monotonic()
             t["trials"] += 1
@@ -735,10 +788,13 @@ class Torture:
                 if self.db.signature(schema) != p0:
                     raise Problem("rebuilding L0 again did not give its warehouse")
                 lake = self.copy(self.L1, "trial")
+                reader = LiveReader(self.db, schema, [p0, p1])
+                reader.start()
                 a = self.spawn(["rebuild"] + db, lake=lake)
                 time.sleep(rng.uniform(0, 0.3))
                 b = self.spawn(["rebuild"] + db, lake=lake)
                 outs = [(x, x.communicate(timeout=600)[1]) for x in (a, b)]
+                reader.finish()
                 t["faults"] += 1
                 for x, err in outs:
                     if x.returncode != 0 and (x.returncode != 1 or not clear_error(err)):
@@ -769,14 +825,14 @@ class Torture:
         w1 = built(w1_all)
         shutil.rmtree(ref)
         seconds = self.reference("ingest", self.L0, ingest)[2]
-        for trial in range(self.args.trials):
+        for trial in range(self.trials(name)):
             rng = self.trial_rng(name, trial)
             lake = self.copy(self.L0, "trial")
             start = time.monotonic()
             t["trials"] += 1
             try:
                 i = self.spawn(ingest, lake=lake)
-                time.sleep(rng.uniform(0, seconds * 1.1))
+                time.sleep(rng.uniform(0, seconds * 0.8))
                 overlapped = i.poll() is None
                 b = self.fiche(["build"], lake=lake, check=False)
                 _, ierr = i.communicate(timeout=600)
@@ -813,14 +869,14 @@ class Torture:
             sigs[state] = self.db.signature(schema)
         ingest = ["ingest", "padchest", "--json", self.b_csv]
         seconds = self.reference("ingest", self.L0, ingest)[2]
-        for trial in range(self.args.trials):
+        for trial in range(self.trials(name)):
             rng = self.trial_rng(name, trial)
             lake = self.copy(self.L0, "trial")
             start = time.monotonic()
             t["trials"] += 1
             try:
                 i = self.spawn(ingest, lake=lake)
-                time.sleep(rng.uniform(0, seconds * 1.1))
+                time.sleep(rng.uniform(0, seconds * 0.8))
                 overlapped = i.poll() is None
                 b = self.fiche(["rebuild"] + db, lake=lake, check=False)
                 _, ierr = i.communicate(timeout=600)
@@ -862,7 +918,7 @@ class Torture:
         new = self.fiche(["dump", "encounters", "--format", "csv"], lake=new_lake).stdout
         digest = lambda text: hashlib.sha256("\n".join(sorted(text.splitlines())).encode()).hexdigest()
         old_h, new_h = digest(old), digest(new)
-        for trial in range(self.args.trials):
+        for trial in range(self.trials(name)):
             rng = self.trial_rng(name, trial)
             lake = self.copy(base, "trial")
             start = time.monotonic()
@@ -904,11 +960,12 @@ class Torture:
 
 
 def main():
-    ap = argparse.ArgumentParser(prog="scripts/torture", description=__doc__.split("\n\n")[0].replace("(run through scripts/torture; see --help)", ""),
+    ap = argparse.ArgumentParser(prog="scripts/torture", description=__doc__.replace(" (run through scripts/torture; see --help)", ""),
                                  epilog=HELP_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("operations", nargs="*", metavar="OPERATION", help="which to run (default: all)")
-    ap.add_argument("--trials", type=int, default=20, help="trials per operation and fault (default 20)")
-    ap.add_argument("--quick", action="store_true", help="3 trials each: the CI mode")
+    ap.add_argument("--trials", action="append", default=[], metavar="N or OPERATION=N",
+                    help="trials per operation and fault (default 20); OPERATION=N sets one operation's (repeatable)")
+    ap.add_argument("--quick", action="store_true", help="the CI mode: 3 trials of each lake operation, 2 of every other operation and fault")
     ap.add_argument("--seed", type=int, default=1, help="seed of every random choice (default 1)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     ap.add_argument("--release", action="store_true", help="use (and build) the release fiche")
@@ -917,11 +974,21 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the scratch folder")
     ap.add_argument("--backfill-months", default="2012-01..2013-06", help="months the backfill trials replace")
     args = ap.parse_args()
-    if args.quick:
-        args.trials = 3
+    default, args.op_trials = (2 if args.quick else 20), {}
+    if args.quick:  # the cheap lake operations get one more
+        args.op_trials = {op: 3 for op in LAKE_KILL_OPS}
+    for value in args.trials:
+        op, _, n = value.rpartition("=")
+        if not n.isdigit() or int(n) < 1 or (op and op not in ALL_OPS):
+            ap.error(f"--trials takes N or OPERATION=N with N 1 or more and OPERATION one of {', '.join(ALL_OPS)}; got {value}")
+        if op:
+            args.op_trials[op] = int(n)
+        else:
+            default = int(n)
+    args.trials = default
     unknown = [o for o in args.operations if o not in ALL_OPS]
-    if unknown or args.trials < 1:
-        ap.error(f"unknown operation {', '.join(unknown)}; choose from {', '.join(ALL_OPS)}" if unknown else "--trials must be 1 or more")
+    if unknown:
+        ap.error(f"unknown operation {', '.join(unknown)}; choose from {', '.join(ALL_OPS)}")
     ops = args.operations or ALL_OPS
     if not args.fiche:
         config = ["-c", "release"] if args.release else []
@@ -936,7 +1003,8 @@ def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     t = Torture(args)
     started = time.monotonic()
-    log(f"torture: {', '.join(ops)}; {args.trials} trials each; seed {args.seed}; {args.fiche}; scratch {t.work}")
+    counts = ", ".join(f"{o} {t.trials(o)}" for o in ops)
+    log(f"torture: trials {counts}; seed {args.seed}; {args.fiche}; scratch {t.work}")
     try:
         t.setup_lakes()
         for op in ops:
@@ -963,7 +1031,7 @@ def main():
         pass
     elapsed = time.monotonic() - started
     if args.json:
-        print(json.dumps({"seed": args.seed, "trials_per_operation": args.trials, "seconds": round(elapsed, 1),
+        print(json.dumps({"seed": args.seed, "seconds": round(elapsed, 1),
                           "operations": [dict(operation=n, **{k: (round(v, 1) if k == "seconds" else v) for k, v in r.items()})
                                          for n, r in t.results.items()],
                           "failures": t.failures, "notes": t.notes}, indent=2))

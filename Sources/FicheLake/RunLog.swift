@@ -93,9 +93,15 @@ public enum RunLog {
         var line = Array(try encoder.encode(record))
         line.append(10)
         let file = path(lake)
-        let fd = open(file, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        let fd = open(file, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         if fd < 0 { throw FileIO.errorText("open", file) }
         try FileIO.closeAfter(fd, path: file) {
+            // After a torn write (a full disk), start on a line of our own: appended to the torn
+            // line, this record would be unreadable too.
+            let size = try FileIO.fileSize(fd, path: file)
+            if size > 0, try FileIO.readExactly(fd, count: 1, offset: size - 1, path: file) != [10] {
+                line.insert(10, at: 0)
+            }
             // One write(2): with O_APPEND the kernel places it whole at the end, so concurrent
             // runs never interleave their lines. A short write (disk full) is an error.
             let n = line.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }

@@ -3,7 +3,7 @@
 // schema — through the same staging-and-swap path as the warehouse.
 
 import FicheLake
-import FicheSources
+import FicheModel
 import Foundation
 
 /// One table of the clinical model to publish: a lake table, streamed chunk by chunk (the
@@ -31,13 +31,13 @@ public enum NormalizedPublisher {
 
     /// The clinical tables the lake holds (every table of the clinical model, the PadChest
     /// staging table, the quarantine) plus `audit_log`, one row per lake commit. Lake tables
-    /// are named by their snapshot here and read while they load.
+    /// are named by their snapshot here, all taken at one instant (an ingest committing
+    /// meanwhile is published whole or not at all), and read while they load.
     public static func read(_ lake: Lake) throws -> [NormalizedTable] {
         var out: [NormalizedTable] = []
         var commits: [Commit] = []
         let names = ClinicalModel.tables.map(\.name) + [ClinicalModel.padchest]
-        for name in names {
-            let snapshot = try lake.table(name).snapshot()
+        for (name, snapshot) in zip(names, try lake.snapshots(of: names)) {
             commits += snapshot.history
             guard snapshot.version > 0, snapshot.schema != nil else { continue }
             out.append(NormalizedTable(name: name, rows: .lake(snapshot)))
@@ -91,11 +91,7 @@ public enum NormalizedPublisher {
         let staging = names.staging
         var report = PublishReport(schema: live.name)
         var clock = DispatchTime.now()
-        func phase(_ name: String) {
-            report.phases.append((name, seconds(since: clock)))
-            options.progress?("\(live.name) \(name): \(String(format: "%.2f", report.phases.last?.seconds ?? 0)) s")
-            clock = DispatchTime.now()
-        }
+        func phase(_ name: String) { report.endPhase(name, clock: &clock, progress: options.progress, label: live.name + " ") }
         var jobs: [LoadJob] = []
         for t in tables {
             let table = try SQLIdentifier(t.name)

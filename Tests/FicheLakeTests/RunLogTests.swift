@@ -62,6 +62,11 @@ import Testing
         let (records, skipped) = try RunLog.read(lake)
         #expect(records.count == 1)
         #expect(skipped == 1)
+        // The next run's record starts a line of its own instead of extending the torn one.
+        try RunLog.append(record(2), to: lake)
+        let after = try RunLog.read(lake)
+        #expect(after.records == [record(1), record(2)])
+        #expect(after.skipped == 1)
     }
 
     @Test func theRecorderScrubsCredentialsFromArgumentsAndErrors() throws {

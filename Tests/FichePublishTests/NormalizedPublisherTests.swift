@@ -1,6 +1,7 @@
 // --include-normalized: the lake's clinical tables and its commit log, published as they are.
 
 import FicheLake
+import FicheModel
 import FicheSources
 @testable import FichePublish
 import Foundation
@@ -33,6 +34,32 @@ import Testing
         #expect(try c.scalar("SELECT count(*) FROM \(schema).diagnosis_codes WHERE umls_cui IS NULL") == "2")
         #expect(try c.scalar("SELECT string_agg(operation || ':' || rows_added, ',' ORDER BY committed_at, version) FROM \(schema).audit_log") == "seed:2,more:2")
         #expect(try c.scalar("SELECT count(*) FROM \(schema).audit_log WHERE committed_at > now() - interval '1 hour'") == "2")
+    }
+
+    /// Every transaction below adds one row to two tables; however the reads fall between
+    /// the commits, both tables are read at the same transaction.
+    @Test func theTablesAreReadAsOfOneInstantWhileTransactionsCommit() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("fiche-normalized-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let lake = try Lake(root: root)
+        let row = Batch(schema: Schema([Field("n", .int64, nullable: false)]), columns: [Column(.int64([1]))])
+        let tables = [ClinicalModel.facilities, ClinicalModel.padchest]  // the first and the last read
+        @Sendable func commit() throws {
+            let tx = LakeTransaction(lake: lake, source: "test", operation: "pair")
+            for t in tables { try tx.append(row, to: t) }
+            try tx.commit()
+        }
+        try commit()
+        let writer = DispatchGroup()
+        DispatchQueue.global().async(group: writer) { for _ in 0..<150 { try? commit() } }
+        var reads = 0
+        repeat {
+            var rows: [String: Int] = [:]
+            for t in try NormalizedPublisher.read(lake) { if case .lake(let s) = t.rows { rows[t.name] = s.rowCount } }
+            #expect(rows[tables[0]] == rows[tables[1]], "read \(reads): \(rows)")
+            reads += 1
+        } while writer.wait(timeout: .now()) == .timedOut
+        #expect(reads >= 5)
     }
 
     /// Lake tables stream chunk by chunk; a value PostgreSQL cannot store in a later chunk is
