@@ -4,16 +4,14 @@
 // Targets follow the data's path, dependencies point one way:
 //   CZstd, CZlib, CLibPQ  (system libraries via pkg-config)
 //   FicheLake        chunk format, tables, commit log          (CZstd, CZlib)
-//   FicheSources     PadChest ingest, synthetic generator      (FicheLake, CZlib)
-//   FicheWarehouse   star-schema transform, aggregates         (FicheSources, FicheLake)
-//   FichePublish     libpq binary COPY, schema swap            (FicheWarehouse, FicheSources, CLibPQ)
+//   FicheModel       the clinical model: table names, schemas  (FicheLake)
+//   FicheSources     PadChest ingest, synthetic generator      (FicheModel, FicheLake, CZlib)
+//   FicheWarehouse   star-schema transform, aggregates         (FicheModel, FicheLake)
+//   FichePublish     libpq binary COPY, schema swap            (FicheWarehouse, FicheModel, FicheLake, CLibPQ)
 //   fiche            the command line, parsing only            (all of the above)
 //
-// FicheWarehouse and FichePublish use only the clinical model (ClinicalModel.swift: table
-// names and schemas) from FicheSources, not its readers or generator. That model belongs in a
-// target of its own between FicheLake and FicheSources (FicheModel); the move is mechanical
-// (one file, imports) but was left for after the branches that add `import FicheSources` to
-// FicheWarehouse (quality checks, schema) have landed, so as not to break them mid-flight.
+// The build and the publisher read the clinical tables the sources write, so they share the
+// model (FicheModel, one file) and not the sources' readers or generator.
 //
 // Supported platform: Linux only. The code calls Glibc directly (sysconf, flock, fsync, /proc
 // for memory and the executable's path) and is built and tested on Debian 12; `platforms:`
@@ -40,23 +38,35 @@ let package = Package(
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
                        providers: [.apt(["libpq-dev"])]),
         .target(name: "FicheLake", dependencies: ["CZstd", "CZlib"]),
-        .target(name: "FicheSources", dependencies: ["FicheLake", "CZlib"],
+        .target(name: "FicheModel", dependencies: ["FicheLake"]),
+        .target(name: "FicheSources", dependencies: ["FicheModel", "FicheLake", "CZlib"],
                 // The PadChest label → code mapping: one reviewable CSV, compiled into the binary.
                 resources: [.embedInCode("Resources/padchest_label_codes.csv")]),
-        .target(name: "FicheWarehouse", dependencies: ["FicheSources", "FicheLake", .product(name: "TOMLKit", package: "TOMLKit")],
+        .target(name: "FicheWarehouse", dependencies: ["FicheModel", "FicheLake", .product(name: "TOMLKit", package: "TOMLKit")],
                 exclude: ["WarehouseDefinitions.md"]),
-        .target(name: "FichePublish", dependencies: ["FicheWarehouse", "FicheSources", "FicheLake", "CLibPQ"]),
+        .target(name: "FichePublish", dependencies: ["FicheWarehouse", "FicheModel", "FicheLake", "CLibPQ"]),
         .executableTarget(name: "fiche", dependencies: [
-            "FicheLake", "FicheSources", "FicheWarehouse", "FichePublish",
+            "FicheLake", "FicheModel", "FicheSources", "FicheWarehouse", "FichePublish",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "FicheLakeTests", dependencies: ["FicheLake"], exclude: ["Fixtures"]),
-        .testTarget(name: "FicheSourcesTests", dependencies: ["FicheSources", "FicheLake"],
+        .testTarget(name: "FicheSourcesTests", dependencies: ["FicheSources", "FicheModel", "FicheLake"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "FicheWarehouseTests", dependencies: ["FicheWarehouse", "FicheSources", "FicheLake"]),
-        .testTarget(name: "FichePublishTests", dependencies: ["FichePublish", "FicheWarehouse", "FicheSources", "FicheLake"]),
+        .testTarget(name: "FicheWarehouseTests", dependencies: ["FicheWarehouse", "FicheModel", "FicheSources", "FicheLake"]),
+        .testTarget(name: "FichePublishTests", dependencies: ["FichePublish", "FicheWarehouse", "FicheModel", "FicheSources", "FicheLake"]),
         .testTarget(name: "FicheCLITests", dependencies: ["FicheLake", "FicheWarehouse", "FichePublish"],
                     exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v5]
 )
+
+// Fuzzing (scripts/fuzz): a libFuzzer executable over the readers of untrusted bytes, declared
+// only when FICHE_FUZZ is set, so that `swift build` and `swift test` never link libFuzzer.
+// scripts/fuzz builds it in .build-fuzz with -sanitize=fuzzer,address.
+if Context.environment["FICHE_FUZZ"] != nil {
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzz/CLibFuzzer"),
+        .executableTarget(name: "fiche-fuzz", dependencies: ["CLibFuzzer", "FicheLake", "FicheSources"],
+                          path: "Tests/Fuzz/Targets"),
+    ]
+}

@@ -52,7 +52,7 @@ def main():
     ap.add_argument("--lake", required=True)
     ap.add_argument("--work", required=True)
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--fiche-level", type=int, default=3)
+    ap.add_argument("--fiche-level", type=int, default=1)
     ap.add_argument("--pyarrow-level", type=int, default=None, help="default: Arrow's own zstd default")
     a = ap.parse_args()
 

@@ -30,6 +30,13 @@ enum Zstd {
             throw LakeError(.corrupt, "zstd frame holds \(declared) bytes, footer says \(expected)")
         }
         if expected == 0 { return [] }
+        // The header's size is only a claim: a frame of a few bytes can claim gigabytes (found
+        // by fuzzing). Its blocks' headers say how much it can really produce; nothing is
+        // allocated for a claim they cannot back.
+        let bound = maximumContentSize(src)
+        guard bound >= UInt64(expected) else {
+            throw LakeError(.corrupt, "zstd frame declares \(expected) bytes but its blocks can hold at most \(bound)")
+        }
         var out = [UInt8](repeating: 0, count: expected)
         let n = out.withUnsafeMutableBytes { dst in
             ZSTD_decompress(dst.baseAddress, expected, src.baseAddress, src.count)
@@ -41,6 +48,34 @@ enum Zstd {
             throw LakeError(.corrupt, "zstd produced \(n) bytes, expected \(expected)")
         }
         return out
+    }
+}
+
+extension Zstd {
+    /// The most bytes the first frame of `src` can decompress to, from its block headers
+    /// (RFC 8878 §3.1.1): a raw or RLE block gives exactly its size, a compressed block at
+    /// most 128 KiB. 0 when `src` does not start with a whole zstd frame.
+    static func maximumContentSize(_ src: UnsafeRawBufferPointer) -> UInt64 {
+        guard src.count >= 5, src.loadUnaligned(as: UInt32.self) == UInt32(littleEndian: 0xFD2F_B528) else { return 0 }
+        let descriptor = src[4]
+        let singleSegment = descriptor & 0x20 != 0
+        let dictionaryIDBytes = [0, 1, 2, 4][Int(descriptor & 3)]
+        let contentSizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][Int(descriptor >> 6)]
+        var at = 5 + (singleSegment ? 0 : 1) + dictionaryIDBytes + contentSizeBytes
+        var bound: UInt64 = 0
+        while at + 3 <= src.count {
+            let header = Int(src[at]) | Int(src[at + 1]) << 8 | Int(src[at + 2]) << 16
+            let last = header & 1 != 0, type = (header >> 1) & 3, size = header >> 3
+            at += 3
+            switch type {
+            case 0: bound += UInt64(size); at += size  // raw
+            case 1: bound += UInt64(size); at += 1  // RLE: one byte, repeated
+            case 2: bound += 128 << 10; at += size  // compressed
+            default: return 0  // reserved: not a valid frame
+            }
+            if last { return at <= src.count ? bound : 0 }
+        }
+        return 0
     }
 }
 

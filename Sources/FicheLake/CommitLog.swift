@@ -85,25 +85,54 @@ enum CommitLog {
         for name in try FileIO.list(dir) {
             guard let v = version(ofFile: name) else { continue }
             let path = dir + "/" + name
-            let data = try FileIO.readFile(path)
-            let c: Commit
-            do {
-                c = try JSONDecoder().decode(Commit.self, from: Data(data))
-            } catch {
-                throw LakeError(.corrupt, "commit log entry is not valid JSON: \(error)", file: path)
-            }
-            guard c.version == v else {
-                throw LakeError(.corrupt, "file holds commit \(c.version), its name says \(v)", file: path)
-            }
-            // Its schema's types too, here, so that the error names this file.
-            do {
-                _ = try c.decodedSchema()
-            } catch let e as LakeError {
-                throw LakeError(e.code, e.message, file: path, column: e.column)
-            }
-            commits.append(c)
+            commits.append(try decode(try FileIO.readFile(path), version: v, path: path))
         }
         return commits
+    }
+
+    /// Decodes and checks the bytes of commit file `path`, whose name says `version`.
+    static func decode(_ data: [UInt8], version v: Int, path: String) throws -> Commit {
+        let c: Commit
+        do {
+            c = try JSONDecoder().decode(Commit.self, from: Data(data))
+        } catch {
+            throw LakeError(.corrupt, "commit log entry is not valid JSON: \(error)", file: path)
+        }
+        guard c.version == v else {
+            throw LakeError(.corrupt, "file holds commit \(c.version), its name says \(v)", file: path)
+        }
+        // Its schema's types too, here, so that the error names this file.
+        do {
+            _ = try c.decodedSchema()
+        } catch let e as LakeError {
+            throw LakeError(e.code, e.message, file: path, column: e.column)
+        }
+        // Numbers a snapshot sums (so no table total can overflow) and names it opens (so
+        // none leads out of the table's folder). Found by fuzzing: a chunk of Int.max rows
+        // made `TableSnapshot.rowCount` trap.
+        for a in c.add {
+            guard isChunkName(a.file) else {
+                throw LakeError(.corrupt, "commit \(v) adds `\(a.file)`, which is not a file name", file: path)
+            }
+            guard (0...ChunkFormat.maxRows).contains(a.rows) else {
+                throw LakeError(.corrupt, "commit \(v) gives \(a.file) \(a.rows) rows; a chunk has 0 to \(ChunkFormat.maxRows)", file: path)
+            }
+            guard (0...maxChunkBytes).contains(a.bytes), (0...maxChunkBytes).contains(a.rawBytes) else {
+                throw LakeError(.corrupt, "commit \(v) gives \(a.file) \(a.bytes) bytes (\(a.rawBytes) raw); a chunk has 0 to \(maxChunkBytes)", file: path)
+            }
+        }
+        if let r = c.remove.first(where: { !isChunkName($0) }) {
+            throw LakeError(.corrupt, "commit \(v) removes `\(r)`, which is not a file name", file: path)
+        }
+        return c
+    }
+
+    /// More bytes than any chunk file can have (its string columns hold at most 2 GiB each).
+    static let maxChunkBytes = 1 << 40
+
+    /// A file directly in the table's folder: not empty, no `/`, not `.` or `..`, no NUL.
+    static func isChunkName(_ name: String) -> Bool {
+        !name.isEmpty && name != "." && name != ".." && !name.utf8.contains(UInt8(ascii: "/")) && !name.utf8.contains(0)
     }
 
     static func encode(_ c: Commit) throws -> [UInt8] {

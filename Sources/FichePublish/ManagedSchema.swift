@@ -4,7 +4,7 @@
 // drops or renames a schema it cannot prove it created.
 
 import FicheLake
-import FicheSources
+import FicheModel
 import FicheWarehouse
 import Foundation
 
@@ -90,22 +90,13 @@ struct ManagedSchemas: Sendable {
         if live.name.utf8.count + suffix.utf8.count <= limit {
             name = live.name + suffix
         } else {
-            let hash = String(fnv1a64(live.name), radix: 16)
+            let hash = String(FNV1a64.hash(live.name.utf8), radix: 16)
             let hex = String(repeating: "0", count: 16 - hash.count) + hash
             let keep = limit - suffix.utf8.count - hex.count - 1
             name = String(live.name.prefix(keep)) + "_" + hex + suffix  // identifiers are ASCII: characters = bytes
         }
         // Built from a valid identifier and [a-z0-9_]: always valid.
         return (try? SQLIdentifier(name)) ?? live
-    }
-
-    static func fnv1a64(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01b3
-        }
-        return h
     }
 
     // MARK: locks

@@ -3,7 +3,7 @@
 // schema — through the same staging-and-swap path as the warehouse.
 
 import FicheLake
-import FicheSources
+import FicheModel
 import Foundation
 
 /// One table of the clinical model to publish: a lake table, streamed chunk by chunk (the
@@ -91,11 +91,7 @@ public enum NormalizedPublisher {
         let staging = names.staging
         var report = PublishReport(schema: live.name)
         var clock = DispatchTime.now()
-        func phase(_ name: String) {
-            report.phases.append((name, seconds(since: clock)))
-            options.progress?("\(live.name) \(name): \(String(format: "%.2f", report.phases.last?.seconds ?? 0)) s")
-            clock = DispatchTime.now()
-        }
+        func phase(_ name: String) { report.endPhase(name, clock: &clock, progress: options.progress, label: live.name + " ") }
         var jobs: [LoadJob] = []
         for t in tables {
             let table = try SQLIdentifier(t.name)

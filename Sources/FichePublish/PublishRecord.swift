@@ -17,7 +17,7 @@ struct PublishRecord: Equatable {
     /// Hash of the warehouse DDL and `formatVersion`: a Fiche whose tables differ publishes whole.
     static let format: Int64 = {
         let ddl = (try? SQLIdentifier("warehouse")).map { WarehouseDDL.script(liveSchema: $0) } ?? ""
-        return Int64(bitPattern: ManagedSchemas.fnv1a64("publish record v\(formatVersion)\n" + ddl))
+        return Int64(bitPattern: FNV1a64.hash(("publish record v\(formatVersion)\n" + ddl).utf8))
     }()
 
     struct Digest: Equatable {
@@ -154,8 +154,7 @@ enum RowChecksum {
                     s.offsets.withUnsafeBufferPointer { o in
                         s.bytes.withUnsafeBufferPointer { b in
                             each { i in
-                                var x: UInt64 = 0xCBF2_9CE4_8422_2325
-                                for k in Int(o[i])..<Int(o[i + 1]) { x = (x ^ UInt64(b[k])) &* 0x0000_0100_0000_01B3 }
+                                let x = FNV1a64.hash(UnsafeBufferPointer(rebasing: b[Int(o[i])..<Int(o[i + 1])]))
                                 return x ^ UInt64(o[i + 1] - o[i]) << 56
                             }
                         }

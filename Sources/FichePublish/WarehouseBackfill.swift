@@ -27,11 +27,7 @@ extension WarehousePublisher {
         guard !months.isEmpty else { throw PublishError(.usage, "a backfill needs at least one month") }
         var report = PublishReport(schema: live.name)
         var clock = DispatchTime.now()
-        func phase(_ name: String) {
-            report.phases.append((name, seconds(since: clock)))
-            options.progress?("\(name): \(String(format: "%.2f", report.phases.last?.seconds ?? 0)) s")
-            clock = DispatchTime.now()
-        }
+        func phase(_ name: String) { report.endPhase(name, clock: &clock, progress: options.progress) }
 
         let needed = Warehouse.tables.map(\.name).filter { !$0.hasPrefix("mv_") }
         let byName = try checkedTables(tables.filter { needed.contains($0.name) }, required: needed)

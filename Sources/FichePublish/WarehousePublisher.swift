@@ -53,6 +53,14 @@ public struct PublishReport: Sendable {
 
     public var totalRows: Int { tables.reduce(0) { $0 + $1.rows } }
     public var totalBytes: Int { tables.reduce(0) { $0 + $1.bytes } }
+
+    /// Ends phase `name`, begun at `clock`: records its seconds, tells `progress` (its line
+    /// prefixed with `label`, if any) and starts the next phase's clock.
+    mutating func endPhase(_ name: String, clock: inout DispatchTime, progress: (@Sendable (String) -> Void)?, label: String = "") {
+        phases.append((name, seconds(since: clock)))
+        progress?("\(label)\(name): \(String(format: "%.2f", phases.last?.seconds ?? 0)) s")
+        clock = DispatchTime.now()
+    }
 }
 
 public enum WarehousePublisher {
@@ -66,11 +74,7 @@ public enum WarehousePublisher {
         let staging = names.staging, old = names.old
         var report = PublishReport(schema: live.name)
         var clock = DispatchTime.now()
-        func phase(_ name: String) {
-            report.phases.append((name, seconds(since: clock)))
-            options.progress?("\(name): \(String(format: "%.2f", report.phases.last?.seconds ?? 0)) s")
-            clock = DispatchTime.now()
-        }
+        func phase(_ name: String) { report.endPhase(name, clock: &clock, progress: options.progress) }
 
         // 1. Everything we can check before touching the database.
         let byName = try checkedTables(tables)

@@ -190,8 +190,10 @@ extension CSVReader {
                 block.fieldEnd.append(Int32(p))
                 block.fieldEscaped.append(escaped)
                 p += 1  // past the closing quote
-                // After the closing quote: a separator, a line end, or end of input.
-                if p < n && s[p] != comma && s[p] != nl && s[p] != cr {
+                // After the closing quote: a separator, a line end, or end of input. A lone `\r`
+                // is data, not a line end: text after the quote like any other.
+                let loneCR = p + 1 < n && s[p] == cr && s[p + 1] != nl
+                if p < n && s[p] != comma && s[p] != nl && (s[p] != cr || loneCR) {
                     if issue == nil {
                         issue = CSVIssue(kind: .textAfterClosingQuote, line: curLine, column: p - lineStart + 1, field: fieldNo)
                     }
@@ -244,34 +246,26 @@ extension CSVReader {
                 block.fieldEscaped.append(false)
             }
             // Separator or record end.
-            if p >= n {
-                if !atEOF {
-                    rollback(&self)
-                    return .needMore
-                }
-                recordEnd = n
-                next = n
-                break fields
-            }
-            let b = s[p]
-            if b == comma {
+            if p < n && s[p] == comma {
                 p += 1
                 fieldNo += 1
                 continue fields
             }
-            if b == nl {
+            if p < n && s[p] == nl {
                 recordEnd = p
                 next = p + 1
                 curLine += 1
                 break fields
             }
-            if b == cr {
-                if p + 1 < n && s[p + 1] == nl {
-                    recordEnd = p
-                    next = p + 2
-                    curLine += 1
-                    break fields
-                }
+            if p + 1 < n && s[p] == cr && s[p + 1] == nl {
+                recordEnd = p
+                next = p + 2
+                curLine += 1
+                break fields
+            }
+            if p >= n || s[p] == cr {
+                // The bytes end here, or after a `\r` whose next byte is not read yet (the
+                // scans above take any other lone `\r` as data): more input, or end of input.
                 if !atEOF {
                     rollback(&self)
                     return .needMore

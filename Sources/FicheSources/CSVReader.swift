@@ -86,15 +86,17 @@ public struct CSVReader<Source: CSVByteSource> {
             }
             if !atEOF {
                 if filled == capacity { grow() }
+                // Fill the buffer before parsing, however short the source's reads: parsing
+                // after each short read would rescan an unfinished record once per read, and a
+                // long record read a few bytes at a time would take quadratic time (found by
+                // fuzzing: a 60 KB line read byte by byte took a minute).
                 while filled < capacity {
                     let n = try source.read(into: buffer + filled, count: capacity - filled)
                     if n == 0 {
                         atEOF = true
                         break
                     }
-                    let asked = capacity - filled
                     filled += n
-                    if n < asked { break }  // short read: parse what we have
                 }
             }
             if atStart {

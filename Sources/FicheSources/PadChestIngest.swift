@@ -4,6 +4,7 @@
 
 import Dispatch
 import FicheLake
+import FicheModel
 
 #if canImport(Glibc)
 import Glibc

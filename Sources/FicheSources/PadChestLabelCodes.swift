@@ -78,7 +78,7 @@ public struct PadChestLabelCodes: Sendable {
     }
 
     private mutating func insert(label: [UInt8], code: DiagnosisCode) {
-        let h = PadChestIDs.fnv1a64(label[...])
+        let h = FNV1a64.hash(label)
         if index[h] == nil { index[h] = codes.count }  // a collision falls back to the scan in lookup
         codes.append(code)
         labels.append(label)
@@ -86,7 +86,7 @@ public struct PadChestLabelCodes: Sendable {
 
     /// Index in `codes` of a trimmed label, or nil when the label is not in the table.
     public func lookup(_ label: ArraySlice<UInt8>) -> Int? {
-        let h = PadChestIDs.fnv1a64(label)
+        let h = FNV1a64.hash(label)
         if let i = index[h], PadChestMapper.equal(label, labels[i]) { return i }
         if index[h] == nil { return nil }
         return labels.firstIndex { PadChestMapper.equal(label, $0) }
@@ -95,8 +95,7 @@ public struct PadChestLabelCodes: Sendable {
     public func lookup(_ label: [UInt8]) -> Int? { lookup(label[...]) }
 
     public func lookup(_ label: UnsafeBufferPointer<UInt8>) -> Int? {
-        var h = PadChestIDs.basisA
-        PadChestIDs.fnv(&h, label)
+        let h = FNV1a64.hash(label)
         if let i = index[h], PadChestMapper.equal(label, labels[i]) { return i }
         if index[h] == nil { return nil }
         return labels.firstIndex { PadChestMapper.equal(label, $0) }

@@ -1,4 +1,4 @@
-// Maps staged PadChest rows into the clinical model (see ClinicalModel.md):
+// Maps staged PadChest rows into the clinical model (FicheModel's ClinicalModel.swift):
 //   PatientID            → patients (birth year, sex)
 //   (PatientID, StudyID) → encounters, on the study date, at the one PadChest facility
 //   ImageID              → procedures (a chest radiograph; CPT by projection; modality CR/DX)
@@ -8,26 +8,16 @@
 // already in the lake (or earlier in the run) are not emitted again.
 
 import FicheLake
+import FicheModel
 
-/// Stable ids for PadChest entities: FNV-1a 64 of a namespaced key, twice with different
-/// offset bases, folded into a v4-shaped UUID with `UUID16.derived`.
+/// Stable ids for PadChest entities: FNV-1a 64 (`FNV1a64`) of a namespaced key, twice with
+/// different offset bases, folded into a v4-shaped UUID with `UUID16.derived`.
 public enum PadChestIDs {
-    static let basisA: UInt64 = 0xCBF2_9CE4_8422_2325
+    static let basisA: UInt64 = FNV1a64.offsetBasis
     static let basisB: UInt64 = 0x6C62_272E_07BB_0142
 
-    @inlinable
-    static func fnv(_ h: inout UInt64, _ bytes: some Sequence<UInt8>) {
-        for b in bytes {
-            h ^= UInt64(b)
-            h = h &* 0x0000_0100_0000_01B3
-        }
-    }
-
-    public static func fnv1a64(_ bytes: ArraySlice<UInt8>) -> UInt64 {
-        var h = basisA
-        fnv(&h, bytes)
-        return h
-    }
+    @inline(__always)
+    static func fnv(_ h: inout UInt64, _ bytes: some Sequence<UInt8>) { FNV1a64.combine(&h, bytes) }
 
     /// Hashes the parts separated by `/` (no part of a PadChest id contains one).
     struct Key {

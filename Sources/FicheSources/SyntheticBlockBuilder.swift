@@ -3,6 +3,7 @@
 // are materialized from the indices at the end, column at a time.
 
 import FicheLake
+import FicheModel
 
 struct SyntheticBlockBuilder {
     let clinic: SyntheticClinic

@@ -29,6 +29,7 @@
 //   year, appended as a lake partition, so each full lake chunk covers one year.
 
 import FicheLake
+import FicheModel
 
 /// One block of patients with everything that happened to them. Encounters, procedures,
 /// diagnoses and reports come in one batch per calendar year of the encounter.

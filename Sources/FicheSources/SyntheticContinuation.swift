@@ -175,22 +175,14 @@ public struct SyntheticContinuation: Sendable {
             let block = generate(block: b)
             generating += clock.now - t
             t = clock.now
-            for table in block.tables where table.batch.rowCount > 0 {
-                try txn.append(table.batch, to: table.name, partition: table.partition)
-                rows[SyntheticClinic.tableIndex(table.name)] += table.batch.rowCount
-            }
+            try SyntheticClinic.append(block, to: txn, rows: &rows)
             writing += clock.now - t
             progress?(b + 1, blockCount)
         }
         let t = clock.now
         try txn.commit()
         writing += clock.now - t
-        var bytes = 0
-        for name in SyntheticClinic.tableNames {
-            if let mine = try lake.table(name).snapshot().history.last, mine.operation == operation {
-                bytes += mine.add.reduce(0) { $0 + $1.bytes }
-            }
-        }
+        let bytes = try SyntheticClinic.bytesCommitted(lake) { $0.operation == operation }
         return SyntheticWriteSummary(seed: clinic.seed, patients: patientsAfter, facilities: clinic.facilities, blocks: blockCount,
                                      rows: Array(zip(SyntheticClinic.tableNames, rows)).map { ($0, $1) }, bytes: bytes,
                                      generateSeconds: SyntheticClinic.seconds(generating),

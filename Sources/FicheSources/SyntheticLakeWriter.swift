@@ -4,6 +4,7 @@
 
 import Dispatch
 import FicheLake
+import FicheModel
 
 /// What `SyntheticClinic.write(to:)` did.
 public struct SyntheticWriteSummary: Sendable {
@@ -65,6 +66,27 @@ extension SyntheticClinic {
 
     static func seconds(_ d: Duration) -> Double {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+
+    /// Appends a generated block's non-empty tables to `txn`, counting rows per table of
+    /// `tableNames`.
+    static func append(_ block: SyntheticBlock, to txn: LakeTransaction, rows: inout [Int]) throws {
+        for table in block.tables where table.batch.rowCount > 0 {
+            try txn.append(table.batch, to: table.name, partition: table.partition)
+            rows[tableIndex(table.name)] += table.batch.rowCount
+        }
+    }
+
+    /// Bytes of the chunks that the last commit of each synthetic table added, where that
+    /// commit is this run's (`isThisRun`).
+    static func bytesCommitted(_ lake: Lake, isThisRun: (Commit) -> Bool) throws -> Int {
+        var bytes = 0
+        for name in tableNames {
+            if let mine = try lake.table(name).snapshot().history.last, isThisRun(mine) {
+                bytes += mine.add.reduce(0) { $0 + $1.bytes }
+            }
+        }
+        return bytes
     }
 
     /// Generates every block and writes it to `lake` in one transaction.
@@ -129,10 +151,7 @@ extension SyntheticClinic {
             guard let block = generated.take() else { preconditionFailure("block \(b) was not generated") }
             startGenerating(b + 1)
             t0 = clock.now
-            for table in block.tables where table.batch.rowCount > 0 {
-                try txn.append(table.batch, to: table.name, partition: table.partition)
-                rows[Self.tableIndex(table.name)] += table.batch.rowCount
-            }
+            try Self.append(block, to: txn, rows: &rows)
             writing += clock.now - t0
             progress?(b + 1, blockCount)
         }
@@ -141,12 +160,7 @@ extension SyntheticClinic {
         writing += clock.now - t0
         let wall = clock.now - start
 
-        var bytes = 0
-        for name in Self.tableNames {
-            if let mine = try lake.table(name).snapshot().history.last, mine.source == Self.source {
-                bytes += mine.add.reduce(0) { $0 + $1.bytes }
-            }
-        }
+        let bytes = try Self.bytesCommitted(lake) { $0.source == Self.source }
         return SyntheticWriteSummary(seed: seed, patients: patients, facilities: facilities, blocks: blockCount,
                                      rows: Array(zip(Self.tableNames, rows)).map { ($0, $1) }, bytes: bytes,
                                      generateSeconds: Self.seconds(generated.seconds), writeSeconds: Self.seconds(writing),

@@ -2,7 +2,7 @@
 // batch needs only the columns listed in `ClinicalInput.columns` (a lake read projects to them).
 
 import FicheLake
-import FicheSources
+import FicheModel
 
 /// The clinical tables the warehouse is built from.
 public struct ClinicalInput: Sendable {
@@ -68,17 +68,20 @@ struct ColumnReader {
         }
     }
 
-    func uuids(_ name: String) throws -> [UUID16] {
-        let c = try column(name)
-        guard case .uuid(let v) = c.values else { throw WarehouseError.type(table, name, c.type, .uuid) }
+    /// The values of a non-null column of `type`.
+    func nonNullValues(_ name: String, of type: ColumnType) throws -> ColumnValues {
+        let c = try column(name, of: type)
         try requireNoNulls(c, name)
+        return c.values
+    }
+
+    func uuids(_ name: String) throws -> [UUID16] {
+        guard case .uuid(let v) = try nonNullValues(name, of: .uuid) else { return [] }  // of: checked the type
         return v
     }
 
     func dates(_ name: String) throws -> [Int32] {
-        let c = try column(name)
-        guard case .date(let v) = c.values else { throw WarehouseError.type(table, name, c.type, .date) }
-        try requireNoNulls(c, name)
+        guard case .date(let v) = try nonNullValues(name, of: .date) else { return [] }
         return v
     }
 
@@ -90,15 +93,12 @@ struct ColumnReader {
     }
 
     func stringValues(_ name: String) throws -> StringArray {
-        let c = try strings(name, required: true)
-        guard case .string(let s) = c.values else { throw WarehouseError.type(table, name, c.type, .string) }
+        guard case .string(let s) = try nonNullValues(name, of: .string) else { return StringArray() }
         return s
     }
 
     func bools(_ name: String) throws -> [Bool] {
-        let c = try column(name)
-        guard case .bool(let v) = c.values else { throw WarehouseError.type(table, name, c.type, .bool) }
-        try requireNoNulls(c, name)
+        guard case .bool(let v) = try nonNullValues(name, of: .bool) else { return [] }
         return v
     }
 

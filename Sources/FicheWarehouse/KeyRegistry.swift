@@ -6,10 +6,45 @@
 
 import FicheLake
 
+/// What a registry gives keys to, in the form of the lake column that stores them: UUIDs
+/// (`[UUID16]`) or codes (`StringArray`).
+public protocol RegistryEntries: Sendable {
+    init()
+    var count: Int { get }
+    /// The type of the lake column that stores them.
+    static var columnType: ColumnType { get }
+    /// The entries held by the values of such a column (nil for values of another type).
+    init?(_ values: ColumnValues)
+    /// The entries from `start` on, as the values of their lake column.
+    func values(from start: Int) -> ColumnValues
+}
+
+extension Array: RegistryEntries where Element == UUID16 {
+    public static var columnType: ColumnType { .uuid }
+    public init?(_ values: ColumnValues) {
+        guard case .uuid(let v) = values else { return nil }
+        self = v
+    }
+    public func values(from start: Int) -> ColumnValues { .uuid(Array(self[start...])) }
+}
+
+extension StringArray: RegistryEntries {
+    public static var columnType: ColumnType { .string }
+    public init?(_ values: ColumnValues) {
+        guard case .string(let v) = values else { return nil }
+        self = v
+    }
+    public func values(from start: Int) -> ColumnValues {
+        var s = StringArray()
+        for i in start..<count { s.append(bytes[range(i)]) }
+        return .string(s)
+    }
+}
+
 public struct KeyRegistry: Sendable {
-    /// UUID → key.
-    public struct IdKeys: Sendable {
-        public internal(set) var ids: [UUID16] = []
+    /// Entry → key: the entries in the order they were given keys, and their keys.
+    public struct Keys<Entries: RegistryEntries>: Sendable {
+        public internal(set) var entries = Entries()
         public internal(set) var keys: [Int64] = []
         /// Entries loaded from (or already saved to) the lake; the rest are new.
         public internal(set) var storedCount = 0
@@ -17,38 +52,22 @@ public struct KeyRegistry: Sendable {
 
         public init() {}
 
-        public init(ids: [UUID16], keys: [Int64]) {
-            precondition(ids.count == keys.count, "registry ids and keys differ in length")
-            self.ids = ids
+        public init(entries: Entries, keys: [Int64]) {
+            precondition(entries.count == keys.count, "registry entries and keys differ in length")
+            self.entries = entries
             self.keys = keys
-            storedCount = ids.count
+            storedCount = entries.count
             maxKey = keys.max() ?? 0
         }
 
-        public var newCount: Int { ids.count - storedCount }
-        mutating func markStored() { storedCount = ids.count }
+        public var newCount: Int { entries.count - storedCount }
+        mutating func markStored() { storedCount = entries.count }
     }
 
+    /// UUID → key.
+    public typealias IdKeys = Keys<[UUID16]>
     /// Code → key.
-    public struct CodeKeys: Sendable {
-        public internal(set) var codes = StringArray()
-        public internal(set) var keys: [Int64] = []
-        public internal(set) var storedCount = 0
-        public internal(set) var maxKey: Int64 = 0
-
-        public init() {}
-
-        public init(codes: StringArray, keys: [Int64]) {
-            precondition(codes.count == keys.count, "registry codes and keys differ in length")
-            self.codes = codes
-            self.keys = keys
-            storedCount = codes.count
-            maxKey = keys.max() ?? 0
-        }
-
-        public var newCount: Int { codes.count - storedCount }
-        mutating func markStored() { storedCount = codes.count }
-    }
+    public typealias CodeKeys = Keys<StringArray>
 
     public var patients = IdKeys()
     public var facilities = IdKeys()
@@ -147,7 +166,9 @@ struct IdAssignment: @unchecked Sendable {
     }
 }
 
-extension KeyRegistry.IdKeys {
+extension KeyRegistry.Keys where Entries == [UUID16] {
+    public var ids: [UUID16] { entries }
+
     /// Keys for every input row; ids new to the registry get the next keys in row order.
     mutating func assign(_ input: [UUID16]) -> IdAssignment {
         let r = ids.count
@@ -193,7 +214,7 @@ extension KeyRegistry.IdKeys {
             }
         }
         if !newRows.isEmpty {
-            ids.append(contentsOf: input.gathered(newRows))
+            entries.append(contentsOf: input.gathered(newRows))
             keys.append(contentsOf: rowKey.gathered(newRows))
             maxKey = next
         }
@@ -202,7 +223,9 @@ extension KeyRegistry.IdKeys {
     }
 }
 
-extension KeyRegistry.CodeKeys {
+extension KeyRegistry.Keys where Entries == StringArray {
+    public var codes: StringArray { entries }
+
     /// Keys for distinct codes; codes new to the registry get the next keys in byte order.
     mutating func assign(_ distinct: StringArray) -> [Int64] {
         var known = CodeIndexMap(expected: codes.count)
@@ -225,7 +248,7 @@ extension KeyRegistry.CodeKeys {
         for i in fresh {
             maxKey += 1
             out[i] = maxKey
-            codes.append(distinct.bytes[distinct.range(i)])
+            entries.append(distinct.bytes[distinct.range(i)])
             keys.append(maxKey)
         }
         return out

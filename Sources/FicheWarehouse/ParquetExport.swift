@@ -11,7 +11,7 @@
 // it holds), so memory stays at about one chunk whatever the table's size.
 
 import FicheLake
-import FicheSources
+import FicheModel
 import Foundation
 
 /// Named groups of lake tables.

@@ -9,7 +9,7 @@
 // Only a check that fails reads the lake again, to show a few of its rows.
 
 import FicheLake
-import FicheSources
+import FicheModel
 import Foundation
 
 public enum QualityGate {

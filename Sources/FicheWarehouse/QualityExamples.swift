@@ -2,7 +2,7 @@
 // check has failed, and only until enough examples are found.
 
 import FicheLake
-import FicheSources
+import FicheModel
 
 enum LakeExamples {
     /// Thrown to stop a chunk scan early.

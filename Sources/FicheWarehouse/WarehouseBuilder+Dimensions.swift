@@ -3,7 +3,7 @@
 // and facilities through UUID hash maps. Each mapper also builds its dim_ table.
 
 import FicheLake
-import FicheSources
+import FicheModel
 
 extension WarehouseBuilder {
     struct FacilityMap {

@@ -3,7 +3,7 @@
 // (fact row, code index, primary flag), then concatenated in table and chunk order.
 
 import FicheLake
-import FicheSources
+import FicheModel
 
 extension WarehouseBuilder {
     /// Fact row of each encounter id, or −1 (unknown, orphaned or filtered out).

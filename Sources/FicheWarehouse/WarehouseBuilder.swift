@@ -22,7 +22,7 @@
 
 import Dispatch
 import FicheLake
-import FicheSources
+import FicheModel
 
 /// Builds every warehouse table from in-memory clinical batches, assigning keys through
 /// (and adding new ones to) `registry`.

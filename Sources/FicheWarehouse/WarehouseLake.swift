@@ -4,7 +4,7 @@
 
 import Dispatch
 import FicheLake
-import FicheSources
+import FicheModel
 
 /// The lake tables that hold the key registry.
 public enum KeyRegistryTables {
@@ -36,26 +36,20 @@ public func loadKeyRegistry(lake: Lake, snapshots: [String: TableSnapshot] = [:]
         guard snap.schema != nil else { return nil }
         return try snap.readAll(columns: schema.names)
     }
-    func ids(_ table: String, _ schema: Schema) throws -> KeyRegistry.IdKeys {
-        guard let b = try read(table, schema) else { return KeyRegistry.IdKeys() }
+    func keys<E>(_ table: String, _ schema: Schema) throws -> KeyRegistry.Keys<E> {
+        guard let b = try read(table, schema) else { return KeyRegistry.Keys() }
         let r = ColumnReader(table: table, batch: b)
         let keys = try r.column(schema.fields[1].name, of: .int64)
-        guard case .int64(let k) = keys.values else { return KeyRegistry.IdKeys() }
-        return KeyRegistry.IdKeys(ids: try r.uuids(schema.fields[0].name), keys: k)
-    }
-    func codes(_ table: String, _ schema: Schema) throws -> KeyRegistry.CodeKeys {
-        guard let b = try read(table, schema) else { return KeyRegistry.CodeKeys() }
-        let r = ColumnReader(table: table, batch: b)
-        let keys = try r.column(schema.fields[1].name, of: .int64)
-        guard case .int64(let k) = keys.values else { return KeyRegistry.CodeKeys() }
-        return KeyRegistry.CodeKeys(codes: try r.stringValues(schema.fields[0].name), keys: k)
+        guard case .int64(let k) = keys.values,
+              let entries = E(try r.nonNullValues(schema.fields[0].name, of: E.columnType)) else { return KeyRegistry.Keys() }
+        return KeyRegistry.Keys(entries: entries, keys: k)
     }
     var registry = KeyRegistry()
-    registry.patients = try ids(KeyRegistryTables.patients, KeyRegistryTables.patientSchema)
-    registry.facilities = try ids(KeyRegistryTables.facilities, KeyRegistryTables.facilitySchema)
-    registry.encounters = try ids(KeyRegistryTables.encounters, KeyRegistryTables.encounterSchema)
-    registry.procedures = try codes(KeyRegistryTables.procedures, KeyRegistryTables.procedureSchema)
-    registry.diagnoses = try codes(KeyRegistryTables.diagnoses, KeyRegistryTables.diagnosisSchema)
+    registry.patients = try keys(KeyRegistryTables.patients, KeyRegistryTables.patientSchema)
+    registry.facilities = try keys(KeyRegistryTables.facilities, KeyRegistryTables.facilitySchema)
+    registry.encounters = try keys(KeyRegistryTables.encounters, KeyRegistryTables.encounterSchema)
+    registry.procedures = try keys(KeyRegistryTables.procedures, KeyRegistryTables.procedureSchema)
+    registry.diagnoses = try keys(KeyRegistryTables.diagnoses, KeyRegistryTables.diagnosisSchema)
     return registry
 }
 
@@ -63,22 +57,16 @@ public func loadKeyRegistry(lake: Lake, snapshots: [String: TableSnapshot] = [:]
 public func saveKeyRegistry(_ registry: inout KeyRegistry, to lake: Lake) throws {
     guard registry.newCount > 0 else { return }
     let txn = LakeTransaction(lake: lake, source: "warehouse", operation: "keys")
-    func ids(_ k: KeyRegistry.IdKeys, _ table: String, _ schema: Schema) throws {
+    func save<E>(_ k: KeyRegistry.Keys<E>, _ table: String, _ schema: Schema) throws {
         guard k.newCount > 0 else { return }
-        let new = k.storedCount..<k.ids.count
-        try txn.append(Batch(schema: schema, columns: [Column(.uuid(Array(k.ids[new]))), Column(.int64(Array(k.keys[new])))]), to: table)
+        try txn.append(Batch(schema: schema, columns: [Column(k.entries.values(from: k.storedCount)),
+                                                       Column(.int64(Array(k.keys[k.storedCount...])))]), to: table)
     }
-    func codes(_ k: KeyRegistry.CodeKeys, _ table: String, _ schema: Schema) throws {
-        guard k.newCount > 0 else { return }
-        var s = StringArray()
-        for i in k.storedCount..<k.codes.count { s.append(k.codes.bytes[k.codes.range(i)]) }
-        try txn.append(Batch(schema: schema, columns: [Column(.string(s)), Column(.int64(Array(k.keys[k.storedCount...])))]), to: table)
-    }
-    try ids(registry.patients, KeyRegistryTables.patients, KeyRegistryTables.patientSchema)
-    try ids(registry.facilities, KeyRegistryTables.facilities, KeyRegistryTables.facilitySchema)
-    try ids(registry.encounters, KeyRegistryTables.encounters, KeyRegistryTables.encounterSchema)
-    try codes(registry.procedures, KeyRegistryTables.procedures, KeyRegistryTables.procedureSchema)
-    try codes(registry.diagnoses, KeyRegistryTables.diagnoses, KeyRegistryTables.diagnosisSchema)
+    try save(registry.patients, KeyRegistryTables.patients, KeyRegistryTables.patientSchema)
+    try save(registry.facilities, KeyRegistryTables.facilities, KeyRegistryTables.facilitySchema)
+    try save(registry.encounters, KeyRegistryTables.encounters, KeyRegistryTables.encounterSchema)
+    try save(registry.procedures, KeyRegistryTables.procedures, KeyRegistryTables.procedureSchema)
+    try save(registry.diagnoses, KeyRegistryTables.diagnoses, KeyRegistryTables.diagnosisSchema)
     try txn.commit()
     registry.markStored()
 }

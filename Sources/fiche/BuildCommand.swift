@@ -40,8 +40,8 @@ struct BuildCommand: ParsableCommand {
     @Flag(name: .customLong("no-write"), help: "Build and report, but do not write the tables into the lake.")
     var noWrite = false
 
-    @Flag(name: .long, help: "Print a JSON summary on stdout.")
-    var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     @OptionGroup var runOptions: RunOptions
 

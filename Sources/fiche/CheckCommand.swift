@@ -44,8 +44,8 @@ struct CheckCommand: ParsableCommand, NamesItselfInEveryFailure {
     @Flag(name: .long, help: "List every check, not only the failed ones.")
     var all = false
 
-    @Flag(name: .long, help: "Print the report as JSON on stdout.")
-    var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     @Flag(name: .customLong("print-config"), help: "Print the default checks.toml, documented, and exit.")
     var printConfig = false

@@ -54,8 +54,8 @@ struct ExportCommand: ParsableCommand {
     @Option(name: .customLong("uuid-as"),
             help: ArgumentHelp("uuid: Parquet's UUID type; string: canonical text (Spark 4 needs this).", valueName: "uuid|string"))
     var uuidAs: UUIDRepresentation = .uuid
-    @Option(name: .customLong("zstd-level"), help: ArgumentHelp("zstd compression level.", valueName: "1-19"))
-    var zstdLevel = 3
+    @Option(name: .customLong("zstd-level"), help: ArgumentHelp("zstd compression level: 1 (Arrow's default) is fastest; higher levels shrink the files slightly.", valueName: "1-19"))
+    var zstdLevel = 1
     @OptionGroup var lakeOptions: LakeOptions
     @OptionGroup var output: JSONOption
     var json: Bool { output.json }
@@ -99,12 +99,13 @@ struct ExportCommand: ParsableCommand {
         }
         let stdout = FileOutput.standardOutput
         if json {
-            let tables = report.tables.map { t in
-                "{\"table\":\(t.table.jsonQuoted),\"lake_version\":\(t.lakeVersion),\"rows\":\(t.rows),\"files\":\(t.files.count),\"bytes\":\(t.bytes)}"
+            let tables = report.tables.map { t -> [String: Any] in
+                ["table": t.table, "lake_version": t.lakeVersion, "rows": t.rows, "files": t.files.count, "bytes": t.bytes]
             }
-            stdout.write("{\"out\":\(report.directory.jsonQuoted),\"manifest\":\((report.directory + "/" + ParquetExport.manifestName).jsonQuoted),"
-                         + "\"rows\":\(report.rows),\"files\":\(report.fileCount),\"bytes\":\(report.bytes),"
-                         + "\"seconds\":\(String(format: "%.3f", report.seconds)),\"tables\":[\(tables.joined(separator: ","))]}\n")
+            let object: [String: Any] = ["out": report.directory, "manifest": report.directory + "/" + ParquetExport.manifestName,
+                                         "rows": report.rows, "files": report.fileCount, "bytes": report.bytes,
+                                         "seconds": (report.seconds * 1000).rounded() / 1000, "tables": tables]
+            stdout.write(JSONText.document(object) + "\n")
         } else {
             stdout.write(Terminal.table(["table", "version", "rows", "files", "bytes"], report.tables.map { t in
                 [t.table, String(t.lakeVersion), Terminal.count(t.rows), Terminal.count(t.files.count), Terminal.bytes(t.bytes)]

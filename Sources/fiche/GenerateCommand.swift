@@ -53,8 +53,8 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Generate and count the rows, but write nothing (measures the generator alone).")
     var dryRun = false
 
-    @Flag(help: "Print the summary as JSON.")
-    var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     @OptionGroup var runOptions: RunOptions
 
@@ -168,18 +168,18 @@ struct GenerateCommand: ParsableCommand {
     }
 
     static func json(_ s: SyntheticWriteSummary) -> String {
-        func number(_ x: Double) -> String { x.isFinite ? String(x) : "0" }
-        let rows = s.rows.map { "\($0.table.jsonQuoted):\($0.rows)" }.joined(separator: ",")
-        let fields = [
-            "\"seed\":\(s.seed)", "\"patients\":\(s.patients)", "\"facilities\":\(s.facilities)", "\"blocks\":\(s.blocks)",
-            "\"written\":\(s.written)", "\"replaced\":\(s.replaced)", "\"rows\":{\(rows)}", "\"total_rows\":\(s.totalRows)",
-            "\"bytes\":\(s.bytes)", "\"wall_seconds\":\(number(s.wallSeconds))",
-            "\"generate_seconds\":\(number(s.generateSeconds))", "\"write_seconds\":\(number(s.writeSeconds))",
-            "\"encounters_per_second\":\(number(rate(s.encounters, s.wallSeconds)))",
-            "\"rows_per_second\":\(number(rate(s.totalRows, s.wallSeconds)))",
-            "\"generate_rows_per_second\":\(number(rate(s.totalRows, s.generateSeconds)))",
-            "\"write_rows_per_second\":\(number(rate(s.totalRows, s.writeSeconds)))",
+        let number = JSONText.number
+        let object: [String: Any] = [
+            "seed": s.seed, "patients": s.patients, "facilities": s.facilities, "blocks": s.blocks,
+            "written": s.written, "replaced": s.replaced,
+            "rows": Dictionary(s.rows.map { ($0.table, $0.rows) }, uniquingKeysWith: { first, _ in first }),
+            "total_rows": s.totalRows, "bytes": s.bytes, "wall_seconds": number(s.wallSeconds),
+            "generate_seconds": number(s.generateSeconds), "write_seconds": number(s.writeSeconds),
+            "encounters_per_second": number(rate(s.encounters, s.wallSeconds)),
+            "rows_per_second": number(rate(s.totalRows, s.wallSeconds)),
+            "generate_rows_per_second": number(rate(s.totalRows, s.generateSeconds)),
+            "write_rows_per_second": number(rate(s.totalRows, s.writeSeconds)),
         ]
-        return "{" + fields.joined(separator: ",") + "}"
+        return JSONText.document(object)
     }
 }

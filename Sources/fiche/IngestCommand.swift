@@ -1,5 +1,6 @@
 import ArgumentParser
 import FicheLake
+import FicheModel
 import FicheSources
 import Foundation
 
@@ -52,8 +53,8 @@ struct IngestPadChestCommand: ParsableCommand {
                                valueName: "level"))
     var zstdLevel = PadChestIngest.defaultZstdLevel
 
-    @Flag(help: "Print the summary as JSON on stdout.")
-    var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     @OptionGroup var runOptions: RunOptions
 
@@ -89,9 +90,7 @@ struct IngestPadChestCommand: ParsableCommand {
             throw error
         }
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            FileOutput.standardOutput.write(String(decoding: try enc.encode(summary), as: UTF8.self) + "\n")
+            FileOutput.standardOutput.write(try JSONText.document(encoding: summary) + "\n")
         } else {
             FileOutput.standardOutput.write(Self.describe(summary) + "\n")
         }

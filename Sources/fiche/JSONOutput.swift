@@ -11,12 +11,28 @@ struct JSONOption: ParsableArguments {
     var json = false
 }
 
+/// The one way commands write a JSON document: indented, keys sorted, slashes (paths) as they
+/// are. (Only `fiche dump --format json|jsonl` writes rows itself: one object per row, its
+/// keys in the columns' order, streamed.)
 enum JSONText {
-    /// `object` (dictionaries, arrays, strings, numbers, booleans) as indented JSON with sorted
-    /// keys; empty if it is not JSON-serialisable (a programming error).
+    /// `object` (dictionaries, arrays, strings, numbers, booleans, `NSNull`) as a document;
+    /// empty if it is not JSON-serialisable (a programming error).
     static func document(_ object: Any) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         else { return "" }
         return String(decoding: data, as: UTF8.self)
     }
+
+    /// An `Encodable` value (a summary or record type of the libraries) as a document.
+    static func document(encoding value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    /// A value that may be missing: JSON null when it is.
+    static func orNull(_ value: Any?) -> Any { value ?? NSNull() }
+
+    /// A measurement as a JSON number: non-finite values (a rate over zero seconds) as 0.
+    static func number(_ x: Double) -> Double { x.isFinite ? x : 0 }
 }

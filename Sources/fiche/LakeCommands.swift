@@ -14,18 +14,19 @@ struct ListCommand: ParsableCommand {
     func run() throws {
         let lake = try lakeOptions.open()
         var rows: [[String]] = []
-        var objects: [String] = []
+        var objects: [[String: Any]] = []
         for name in try lake.tableNames() {
             let s = try lake.table(name).snapshot()
             let last = s.history.last
             rows.append([name, Terminal.count(s.chunks.count), Terminal.count(s.rowCount), Terminal.bytes(s.bytes),
                          Terminal.bytes(s.rawBytes), Terminal.ratio(s.rawBytes, s.bytes),
                          last.map { "v\($0.version) \($0.time.prefix(19)) \($0.operation)" } ?? "-"])
-            objects.append("{\"table\":\(name.jsonQuoted),\"version\":\(s.version),\"chunks\":\(s.chunks.count),\"rows\":\(s.rowCount),\"bytes\":\(s.bytes),\"raw_bytes\":\(s.rawBytes),\"last_commit\":\(last.map { $0.time.jsonQuoted } ?? "null")}")
+            objects.append(["table": name, "version": s.version, "chunks": s.chunks.count, "rows": s.rowCount, "bytes": s.bytes,
+                            "raw_bytes": s.rawBytes, "last_commit": JSONText.orNull(last?.time)])
         }
         let out = FileOutput.standardOutput
         if json {
-            out.write("[" + objects.joined(separator: ",") + "]\n")
+            out.write(JSONText.document(objects) + "\n")
         } else if rows.isEmpty {
             out.write("no tables in \(lake.root)\n")
         } else {
@@ -269,13 +270,14 @@ struct DumpSummary {
     }
 
     func json() -> String {
-        let cols = columns.map { c in
-            "{\"name\":\(c.field.name.jsonQuoted),\"type\":\(c.field.type.description.jsonQuoted),\"nullable\":\(c.field.nullable),"
-                + "\"encodings\":[\(c.encodings.map(\.jsonQuoted).joined(separator: ","))],\"compressed_bytes\":\(c.compressed),"
-                + "\"raw_bytes\":\(c.raw),\"nulls\":\(c.nulls),\"min\":\(c.min?.jsonQuoted ?? "null"),\"max\":\(c.max?.jsonQuoted ?? "null")}"
+        let cols = columns.map { c -> [String: Any] in
+            ["name": c.field.name, "type": c.field.type.description, "nullable": c.field.nullable, "encodings": c.encodings,
+             "compressed_bytes": c.compressed, "raw_bytes": c.raw, "nulls": c.nulls,
+             "min": JSONText.orNull(c.min), "max": JSONText.orNull(c.max)]
         }
-        return "{\"target\":\(title.jsonQuoted),\"format_version\":\(version),\"rows\":\(rows),\"chunks\":\(chunks),\"bytes\":\(bytes),"
-            + "\"columns\":[\(cols.joined(separator: ","))]}\n"
+        let object: [String: Any] = ["target": title, "format_version": version, "rows": rows, "chunks": chunks, "bytes": bytes,
+                                     "columns": cols]
+        return JSONText.document(object) + "\n"
     }
 }
 
@@ -312,8 +314,9 @@ struct VerifyCommand: ParsableCommand {
         }
         let out = FileOutput.standardOutput
         if json {
-            let problems = report.problems.map { $0.description.jsonQuoted }.joined(separator: ",")
-            out.write("{\"ok\":\(report.problems.isEmpty),\"tables\":\(report.tables),\"chunks\":\(report.chunks),\"rows\":\(report.rows),\"problems\":[\(problems)]}\n")
+            let object: [String: Any] = ["ok": report.problems.isEmpty, "tables": report.tables, "chunks": report.chunks,
+                                         "rows": report.rows, "problems": report.problems.map(\.description)]
+            out.write(JSONText.document(object) + "\n")
         } else if report.problems.isEmpty {
             out.write("ok: \(report.tables > 0 ? "\(report.tables) tables, " : "")\(Terminal.count(report.chunks)) chunks, \(Terminal.count(report.rows)) rows verified\n")
         }
@@ -341,9 +344,10 @@ struct LogCommand: ParsableCommand {
         guard snap.version > 0 else { throw CommandFailure("table `\(table)` has no commits in \(lake.root)") }
         let out = FileOutput.standardOutput
         if json {
-            out.write("[" + snap.history.map { c in
-                "{\"version\":\(c.version),\"time\":\(c.time.jsonQuoted),\"user\":\(c.user.jsonQuoted),\"host\":\(c.host.jsonQuoted),\"operation\":\(c.operation.jsonQuoted),\"source\":\(c.source.jsonQuoted),\"rows_added\":\(c.rowsAdded),\"rows_removed\":\(c.rowsRemoved),\"chunks_added\":\(c.add.count),\"chunks_removed\":\(c.remove.count)}"
-            }.joined(separator: ",") + "]\n")
+            out.write(JSONText.document(snap.history.map { c -> [String: Any] in
+                ["version": c.version, "time": c.time, "user": c.user, "host": c.host, "operation": c.operation, "source": c.source,
+                 "rows_added": c.rowsAdded, "rows_removed": c.rowsRemoved, "chunks_added": c.add.count, "chunks_removed": c.remove.count]
+            }) + "\n")
         } else {
             out.write(Terminal.table(["version", "time (UTC)", "who", "operation", "rows +", "rows -", "source"],
                                      snap.history.map { c in
@@ -398,8 +402,9 @@ struct VacuumCommand: ParsableCommand {
         let report = try lakeOptions.open().vacuum(dryRun: dryRun, retain: Self.seconds(retain) ?? 3600)
         let out = FileOutput.standardOutput
         if json {
-            out.write("{\"dry_run\":\(dryRun),\"files\":[\(report.removedFiles.map(\.jsonQuoted).joined(separator: ","))],\"bytes\":\(report.removedBytes),"
-                      + "\"retained_files\":[\(report.retainedFiles.map(\.jsonQuoted).joined(separator: ","))],\"retained_bytes\":\(report.retainedBytes)}\n")
+            let object: [String: Any] = ["dry_run": dryRun, "files": report.removedFiles, "bytes": report.removedBytes,
+                                         "retained_files": report.retainedFiles, "retained_bytes": report.retainedBytes]
+            out.write(JSONText.document(object) + "\n")
         } else {
             for f in report.removedFiles { out.write((dryRun ? "would remove " : "removed ") + f + "\n") }
             out.write("\(dryRun ? "would free" : "freed") \(Terminal.bytes(report.removedBytes)) in \(report.removedFiles.count) files\n")

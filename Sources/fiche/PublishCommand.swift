@@ -30,6 +30,16 @@ struct DatabaseOptions: ParsableArguments {
         printPublishReport(report, json: json)
     }
 
+    /// What every publishing command starts from: this schema, the lock wait of `lock`, and
+    /// progress lines (on a terminal) under `command`'s name.
+    func publishOptions(_ command: String, lock: LockOptions) -> PublishOptions {
+        var options = PublishOptions()
+        options.schema = schema
+        options.waitForLock = !lock.noWait
+        options.progress = progressPrinter(command)
+        return options
+    }
+
     func validate() throws {
         for (flag, name) in [("--schema", schema), ("--normalized-schema", normalizedSchema)] where !SQLIdentifier.isValid(name) {
             throw ValidationError("\(flag) must be 1-63 characters of a-z, 0-9 and _, not starting with a digit")
@@ -37,6 +47,24 @@ struct DatabaseOptions: ParsableArguments {
         if includeNormalized && normalizedSchema == schema {
             throw ValidationError("--normalized-schema must differ from --schema")
         }
+    }
+}
+
+/// `--no-wait`: what a publisher does when another holds the publishing lock.
+struct LockOptions: ParsableArguments {
+    @Flag(name: .long, help: "Fail at once if another publisher holds the lock, instead of waiting.")
+    var noWait = false
+}
+
+/// Runs a gated publish as `command`: a failed quality gate is recorded in the run, its report
+/// printed (text or JSON), and the command fails naming it.
+func reportingGateFailure(_ command: String, run: RunRecorder, json: Bool, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as QualityGateFailure {
+        run.record(e.report)
+        printQualityReport(e.report, json: json)
+        throw CommandFailure("\(command): \(e)")
     }
 }
 
@@ -116,8 +144,7 @@ struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
     @Flag(name: .customLong("skip-checks"), help: "Publish without the quality gates (the run log records the flag): for a warehouse that was not built from this lake.")
     var skipChecks = false
 
-    @Flag(name: .long, help: "Fail at once if another publisher holds the lock, instead of waiting.")
-    var noWait = false
+    @OptionGroup var lock: LockOptions
 
     @Flag(name: .long, help: "With --include-normalized: publish only the clinical model, not the warehouse.")
     var normalizedOnly = false
@@ -155,10 +182,7 @@ struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
             print(WarehouseDDL.script(liveSchema: try SQLIdentifier(db.schema)), terminator: "")
             return
         }
-        var options = PublishOptions()
-        options.schema = db.schema
-        options.waitForLock = !noWait
-        options.progress = progressPrinter("publish")
+        let options = db.publishOptions("publish", lock: lock)
         let lake = try lakeOptions.open()
         if let dir = compareServerCopy {
             let tables = try WarehouseLakeReader.read(lake)
@@ -166,12 +190,8 @@ struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
             return
         }
         try recordedRun("publish", lakeRoot: lakeOptions.root, options: runOptions) { run in
-            do {
+            try reportingGateFailure("publish", run: run, json: json) {
                 try publish(lake, options: options, run: run)
-            } catch let e as QualityGateFailure {
-                run.record(e.report)
-                printQualityReport(e.report, json: json)
-                throw CommandFailure("publish: \(e)")
             }
         }
     }
@@ -212,9 +232,7 @@ struct PublishCommand: ParsableCommand, NamesItselfInEveryFailure {
                 "tables": rows.map { ["table": $0.table, "rows": $0.rows, "bytes": $0.bytes, "ours_seconds": $0.oursSeconds, "server_seconds": $0.serverSeconds] },
                 "ours_seconds": totalOurs, "server_seconds": totalServer,
             ]
-            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
-                print(String(decoding: data, as: UTF8.self))
-            }
+            print(JSONText.document(object))
             return
         }
         var lines = rows.map { r in

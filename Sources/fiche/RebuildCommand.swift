@@ -21,7 +21,8 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
             <lake>/checks.toml) judge the built warehouse against the lake; after loading, the row \
             counts in the staging schema are checked against the build, before the swap. A failed \
             check of severity error stops the rebuild: the live warehouse keeps serving, the report \
-            (table, rule, failing count, example rows) is printed and the exit status is 1.
+            (table, rule, failing count, example rows) is printed (with --json, as JSON) and the \
+            exit status is 1.
 
             Every run is recorded in the lake's run log (`fiche runs`); --metrics-file also writes \
             its outcome for Prometheus.
@@ -46,23 +47,19 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
 
     @OptionGroup var runOptions: RunOptions
 
-    @Flag(name: .long, help: "Fail at once if another publisher holds the lock, instead of waiting.")
-    var noWait = false
+    @OptionGroup var lock: LockOptions
 
     @Flag(name: .long, help: "Republish every table and partition, even if the live warehouse's publish record shows only some changed.")
     var full = false
 
-    @Flag(name: .long, help: "Print the summary as JSON (on a failed quality gate: the gates' report).")
-    var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func run() throws {
-        var options = PublishOptions()
-        options.schema = db.schema
-        options.waitForLock = !noWait
-        options.progress = progressPrinter("rebuild")
+        var options = db.publishOptions("rebuild", lock: lock)
         options.incremental = !full
         try recordedRun("rebuild", lakeRoot: lakeOptions.root, options: runOptions) { run in
-            do {
+            try reportingGateFailure("rebuild", run: run, json: json) {
                 let lake = try lakeOptions.open()
                 // Recorded with the published warehouse: which lake versions it was built from.
                 for name in try lake.tableNames() { options.lakeVersions[name] = try lake.table(name).snapshot().version }
@@ -73,10 +70,6 @@ struct RebuildCommand: ParsableCommand, NamesItselfInEveryFailure {
                 if !json { print(result.quality.text(), terminator: "") }
                 printPublishReport(result.publish, json: json)
                 try db.publishNormalized(lake, options: options, json: json)
-            } catch let e as QualityGateFailure {
-                run.record(e.report)
-                printQualityReport(e.report, json: json)
-                throw CommandFailure("rebuild: \(e)")
             }
         }
     }

@@ -83,8 +83,7 @@ struct ReportCommand: ParsableCommand, NamesItselfInEveryFailure {
             }
         }
         if format == "json" {
-            let data = try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
+            print(JSONText.document(json))
         }
     }
 

@@ -27,8 +27,8 @@ struct RunsCommand: ParsableCommand {
     @Flag(name: .long, help: "Only the runs that failed.")
     var failed = false
 
-    @Flag(name: .long, help: "Print the records as a JSON array.")
-    var json = false
+    @OptionGroup var output: JSONOption
+    var json: Bool { output.json }
 
     func validate() throws {
         if let last, last < 1 { throw ValidationError("--last must be at least 1") }
@@ -40,9 +40,7 @@ struct RunsCommand: ParsableCommand {
         var records = failed ? all.filter { !$0.succeeded } : all
         if let last { records = Array(records.suffix(last)) }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(records), as: UTF8.self))
+            print(try JSONText.document(encoding: records))
             return
         }
         if records.isEmpty {

@@ -46,7 +46,8 @@ struct CommandLineTests {
         let jsonl = try FicheBinary.run(["dump", "stress_b", "--lake", root, "--format", "jsonl", "--columns", "payload"])
         #expect(jsonl.stdout.split(separator: "\n").first == "{\"payload\":\"row 0\"}")
         let env = try FicheBinary.run(["ls", "--json"], environment: ["FICHE_LAKE": root])
-        #expect(env.stdout.contains("\"table\":\"stress_a\""))
+        let tables = try #require(try JSONSerialization.jsonObject(with: Data(env.stdout.utf8)) as? [[String: Any]], "\(env.stdout)")
+        #expect(tables.contains { $0["table"] as? String == "stress_a" }, "\(env.stdout)")
     }
 
     @Test func verifyCatchesAFlippedByteAndNamesWhere() throws {
@@ -72,7 +73,8 @@ struct CommandLineTests {
             #expect(r.status == 0, "\(arg): \(r.stderr)")
             #expect(r.stdout == whole.stdout, "\(arg)")
         }
-        #expect(whole.stdout.contains("\"tables\":2") && whole.stdout.contains("\"rows\":24"), "\(whole.stdout)")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(whole.stdout.utf8)) as? [String: Any], "\(whole.stdout)")
+        #expect(summary["tables"] as? Int == 2 && summary["rows"] as? Int == 24, "\(whole.stdout)")
         // From the lake's parent folder, as `fiche verify lake/`.
         let parent = (root as NSString).deletingLastPathComponent
         let p = Process()

@@ -52,7 +52,8 @@ struct IngestCommandTests {
             #expect(p.terminationStatus == 0)
         }
         let ls = try FicheBinary.run(["dump", "padchest", "--lake", lake, "--json"])
-        #expect(ls.stdout.contains("\"rows\":32,"), "\(ls.stdout.prefix(300))")
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(ls.stdout.utf8)) as? [String: Any], "\(ls.stdout.prefix(300))")
+        #expect(summary["rows"] as? Int == 32, "\(ls.stdout.prefix(300))")
     }
 
     @Test func brokenRowsAreQuarantinedAndCounted() throws {

@@ -1,6 +1,7 @@
 // --include-normalized: the lake's clinical tables and its commit log, published as they are.
 
 import FicheLake
+import FicheModel
 import FicheSources
 @testable import FichePublish
 import Foundation

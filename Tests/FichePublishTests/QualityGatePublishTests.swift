@@ -2,6 +2,7 @@
 // the swap, the old warehouse keeps serving, and the report names table, rule and rows.
 
 import FicheLake
+import FicheModel
 import FicheSources
 import FicheWarehouse
 @testable import FichePublish

@@ -246,6 +246,17 @@ extension String {
         #expect(records[2].issue == nil)
     }
 
+    @Test func aLoneCarriageReturnAfterAClosingQuoteIsTextAndTheRecordsAfterItAreRead() throws {
+        let text = Array("\"a\"\rb,c\nd,e\nf,g\n".utf8)
+        for splits in [[], [1], [2], [3], [4], [5], [7]] {
+            let (records, _) = try parseAll(text, splits: splits)
+            #expect(records.count == 3, "splits \(splits): \(records)")
+            #expect(records.first?.issue == CSVIssue(kind: .textAfterClosingQuote, line: 1, column: 4, field: 1), "splits \(splits)")
+            #expect(records.first?.fields.count == 2, "splits \(splits)")
+            #expect(records.dropFirst().map(\.fields) == [["d", "e"], ["f", "g"]], "splits \(splits)")
+        }
+    }
+
     @Test func unterminatedQuoteAtEndCutsTheFirstLineAndResumes() throws {
         let text = "h1,h2\nok,1\nbad,\"never closed\nnext,2\nlast,3\n"
         for split in [0, 1, 4] {

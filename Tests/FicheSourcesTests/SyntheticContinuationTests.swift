@@ -1,6 +1,7 @@
 // `fiche generate --days N`: the clinic in the lake goes on, deterministically.
 
 import FicheLake
+import FicheModel
 import Foundation
 import Testing
 

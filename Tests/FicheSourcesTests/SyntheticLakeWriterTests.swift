@@ -1,4 +1,5 @@
 import FicheLake
+import FicheModel
 import Foundation
 import Testing
 

@@ -5,6 +5,7 @@
 // pointing at unknown encounters or codes.
 
 import FicheLake
+import FicheModel
 import FicheSources
 @testable import FicheWarehouse
 

@@ -6,6 +6,7 @@
 
 import Foundation
 import FicheLake
+import FicheModel
 import FicheSources
 import Testing
 @testable import FicheWarehouse

@@ -1,5 +1,6 @@
 import Foundation
 import FicheLake
+import FicheModel
 import FicheSources
 import Testing
 @testable import FicheWarehouse

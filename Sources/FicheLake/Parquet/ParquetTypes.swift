@@ -27,7 +27,7 @@ public struct ParquetWriteOptions: Sendable {
     /// Extra key/value metadata for the footer.
     public var keyValues: [(String, String)]
 
-    public init(uuidAs: ParquetUUIDRepresentation = .uuid, codec: ParquetCodec = .zstd, zstdLevel: Int = 3,
+    public init(uuidAs: ParquetUUIDRepresentation = .uuid, codec: ParquetCodec = .zstd, zstdLevel: Int = 1,
                 pageBytes: Int = 1 << 20, dictionaryBytes: Int = 4 << 20, statisticsMaxBytes: Int = 256,
                 createdBy: String = "fiche version \(FicheVersion.current)", keyValues: [(String, String)] = []) {
         self.uuidAs = uuidAs

@@ -4,8 +4,6 @@
 // it doubles (16 bytes a slot, so 21–43 bytes an id): ingest keeps one per entity kind for
 // the whole file, and these sets are most of its memory on large backfills.
 
-import FicheLake
-
 public struct UUIDSet: Sendable {
     private var slots: [UUID16]
     private var hasZero = false

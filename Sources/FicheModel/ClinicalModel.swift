@@ -1,6 +1,7 @@
 // The clinical model: one lake table per entity of the original operational schema.
 // Every source (synthetic clinic, PadChest) lands in these tables, so the transform
-// treats every source alike. See ClinicalModel.md beside this file.
+// treats every source alike. A target of its own (FicheModel) so that the build and the
+// publisher, which only need the tables' names and schemas, do not depend on the sources.
 
 import FicheLake
 
