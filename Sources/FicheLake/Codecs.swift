@@ -31,8 +31,8 @@ enum Zstd {
         }
         if expected == 0 { return [] }
         // The header's size is only a claim: a frame of a few bytes can claim gigabytes (found
-        // by fuzzing). Its blocks' headers say how much it can really produce; nothing is
-        // allocated for a claim they cannot back.
+        // writing the chunk fuzz target). Its blocks' headers say how much it can really
+        // produce; nothing is allocated for a claim they cannot back.
         let bound = maximumContentSize(src)
         guard bound >= UInt64(expected) else {
             throw LakeError(.corrupt, "zstd frame declares \(expected) bytes but its blocks can hold at most \(bound)")

@@ -108,8 +108,8 @@ enum CommitLog {
             throw LakeError(e.code, e.message, file: path, column: e.column)
         }
         // Numbers a snapshot sums (so no table total can overflow) and names it opens (so
-        // none leads out of the table's folder). Found by fuzzing: a chunk of Int.max rows
-        // made `TableSnapshot.rowCount` trap.
+        // none leads out of the table's folder). A chunk of Int.max rows made
+        // `TableSnapshot.rowCount` trap (found writing the commit-log fuzz target).
         for a in c.add {
             guard isChunkName(a.file) else {
                 throw LakeError(.corrupt, "commit \(v) adds `\(a.file)`, which is not a file name", file: path)
