@@ -172,10 +172,13 @@ func options(_ schema: String, app: String = "fiche publish") -> PublishOptions 
         let old = WarehouseFixture(seed: 6, months: [201501])
         try WarehousePublisher.publish(tables: old.tables, to: TestDatabase.target(), options: options(schema, app: app))
         let big = WarehouseFixture(seed: 7, patients: 500, encountersPerMonth: 20_000, months: Array(201501...201512))
-        let killed = Flag()
+        let killed = Flag(), finished = Flag()
         let killer = Thread {
             guard let c = try? TestDatabase.connect("fiche test killer") else { return }
-            for _ in 0..<3000 {
+            // Until the publish ends (under a sanitizer its validation alone can take a minute),
+            // at most ten minutes.
+            let deadline = Date().addingTimeInterval(600)
+            while !finished.isSet && Date() < deadline {
                 if let pid = try? c.scalar("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'COPY%' AND state = 'active' LIMIT 1", [app]),
                    (try? c.scalar("SELECT pg_terminate_backend($1::int)", [pid])) == "t" {
                     killed.set()
@@ -186,6 +189,7 @@ func options(_ schema: String, app: String = "fiche publish") -> PublishOptions 
         }
         killer.start()
         #expect {
+            defer { finished.set() }
             try WarehousePublisher.publish(tables: big.tables, to: TestDatabase.target(), options: options(schema, app: app))
         } throws: { e in
             (e as? PublishError)?.isConnectionLoss == true
