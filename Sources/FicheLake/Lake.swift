@@ -136,12 +136,17 @@ public struct TableSnapshot: Sendable {
                              _ body: (Batch) throws -> Void) throws {
         guard let schema else { return }
         for chunk in chunks where keep(chunk, prune) {
-            let file = try ChunkFile(path: path(of: chunk))
-            guard file.rowCount == chunk.rows else {
-                throw LakeError(.corrupt, "chunk has \(file.rowCount) rows, its commit says \(chunk.rows)", file: file.path)
-            }
-            try body(try file.read(columns: columns, as: schema))
+            try body(try read(chunk, columns: columns, as: schema))
         }
+    }
+
+    /// One chunk, projected to `columns`, its row count checked against its commit's.
+    func read(_ chunk: ChunkEntry, columns: [String]?, as schema: Schema) throws -> Batch {
+        let file = try ChunkFile(path: path(of: chunk))
+        guard file.rowCount == chunk.rows else {
+            throw LakeError(.corrupt, "chunk has \(file.rowCount) rows, its commit says \(chunk.rows)", file: file.path)
+        }
+        return try file.read(columns: columns, as: schema)
     }
 
     /// `forEachChunk`, with the next chunk read and decoded on another thread while `body`
@@ -151,15 +156,6 @@ public struct TableSnapshot: Sendable {
         guard let schema else { return }
         let list = chunks
         guard list.count > 1 else { return try forEachChunk(columns: columns, body) }
-        let paths = list.map { path(of: $0) }
-        let rows = list.map(\.rows)
-        let read: @Sendable (Int) throws -> Batch = { i in
-            let file = try ChunkFile(path: paths[i])
-            guard file.rowCount == rows[i] else {
-                throw LakeError(.corrupt, "chunk has \(file.rowCount) rows, its commit says \(rows[i])", file: file.path)
-            }
-            return try file.read(columns: columns, as: schema)
-        }
         final class Pending: @unchecked Sendable {
             let done = DispatchGroup()
             var result: Result<Batch, Error>?
@@ -168,7 +164,7 @@ public struct TableSnapshot: Sendable {
             let p = Pending()
             p.done.enter()
             DispatchQueue.global().async {
-                p.result = Result { try read(i) }
+                p.result = Result { try self.read(list[i], columns: columns, as: schema) }
                 p.done.leave()
             }
             return p
