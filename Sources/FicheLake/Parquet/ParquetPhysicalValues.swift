@@ -238,19 +238,18 @@ enum ParquetPhysicalValues {
                         let c = n == 0 ? 0 : memcmp(b.baseAddress! + si, b.baseAddress! + sj, n)
                         return c != 0 ? c < 0 : li < lj
                     }
+                    func scan<S: Sequence<Int>>(_ rows: S) {
+                        for i in rows {
+                            if less(i, lo) { lo = i }
+                            if less(hi, i) { hi = i }
+                        }
+                    }
                     if let among, let first = among.first {
                         lo = Int(first)
                         hi = lo
-                        for r in among.dropFirst() {
-                            let i = Int(r)
-                            if less(i, lo) { lo = i }
-                            if less(hi, i) { hi = i }
-                        }
+                        scan(among.dropFirst().lazy.map { Int($0) })
                     } else {
-                        for i in 1..<a.count {
-                            if less(i, lo) { lo = i }
-                            if less(hi, i) { hi = i }
-                        }
+                        scan(1..<a.count)
                     }
                 }
             }
